@@ -1,0 +1,63 @@
+// `raft-playground <command> [flags]`: a small dispatcher. bin/raft-playground.mjs
+// imports this module and calls main(); importing it has no side effects.
+//
+// To add a subcommand, write src/cli/<name>-command.ts exporting a `Command`
+// and add one line to `commands` below. A command returns its exit code; it
+// may throw UsageError (from ./args.ts) for bad flags, which prints the
+// message plus usage and exits 2.
+import { UsageError } from './args.ts';
+
+export interface Command {
+  /** One line shown by `raft-playground --help`. */
+  summary: string;
+  /** Receives the arguments after the command name; resolves to the exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+function notYetImplemented(name: string): Command['run'] {
+  return async () => {
+    process.stderr.write(`raft-playground: '${name}' is not implemented yet.\n`);
+    return 1;
+  };
+}
+
+export const commands: Record<string, Command> = {
+  sim: { summary: 'Run one simulated cluster from a scenario and seed.', run: notYetImplemented('sim') },
+  fuzz: { summary: 'Run many seeds and check the Raft safety invariants.', run: notYetImplemented('fuzz') },
+  bench: { summary: 'Measure simulator throughput.', run: notYetImplemented('bench') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    'Usage: raft-playground <command> [flags]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const out = name === undefined ? process.stderr : process.stdout;
+    out.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
+    process.stderr.write(`raft-playground: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`raft-playground ${name}: ${err.message}\n\n${usage()}`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,102 @@
+// What a leader knows about one follower's log, and how fast it may send to it.
+//
+// A small state machine, after etcd's tracker/progress.go:
+//   probe      - we do not know where the follower's log matches ours; send one AppendEntries at a time and
+//                back off using its rejection (§5.3, with the fast backup of conflict term and index);
+//   replicate  - the follower is in step; stream entries optimistically, up to `inflightMessagesMax`
+//                unacknowledged messages.
+import type { NodeId } from './types.ts';
+
+export type ProgressState = 'probe' | 'replicate';
+
+export class Progress {
+  /** Highest index known to be replicated on the follower (Figure 2: matchIndex). */
+  match = 0;
+  /** Index of the next entry to send (Figure 2: nextIndex). */
+  next: number;
+  state: ProgressState = 'probe';
+  /** In probe state: an AppendEntries is out and we wait for its answer (or the next heartbeat). */
+  probeSent = false;
+  /** Heard from since the last CheckQuorum round (thesis §6.2). */
+  recentActive = false;
+  /** Last index of each unacknowledged AppendEntries, oldest first, in replicate state. */
+  readonly inflight: number[] = [];
+
+  constructor(
+    readonly id: NodeId,
+    lastIndex: number,
+    private readonly inflightMessagesMax: number,
+  ) {
+    this.next = lastIndex + 1;
+  }
+
+  becomeProbe(): void {
+    // After a rejection or a restart of replication, resume right after what is known to match.
+    this.state = 'probe';
+    this.next = this.match + 1;
+    this.probeSent = false;
+    this.inflight.length = 0;
+  }
+
+  becomeReplicate(): void {
+    this.state = 'replicate';
+    this.next = this.match + 1;
+    this.probeSent = false;
+    this.inflight.length = 0;
+  }
+
+  /** May we send entries (or a probe) now? */
+  canSend(): boolean {
+    if (this.state === 'probe') return !this.probeSent;
+    return this.inflight.length < this.inflightMessagesMax;
+  }
+
+  /** Record that an AppendEntries carrying entries up to `lastIndex` left. */
+  onSent(lastIndex: number, entryCount: number): void {
+    if (this.state === 'probe') {
+      this.probeSent = true;
+      return;
+    }
+    if (entryCount > 0) {
+      this.next = lastIndex + 1;
+      this.inflight.push(lastIndex);
+    }
+  }
+
+  /** A success up to `index`. Returns false when it told us nothing new (a duplicate or reordered answer). */
+  acknowledge(index: number): boolean {
+    let inflightFreed = false;
+    while (this.inflight.length > 0 && this.inflight[0]! <= index) {
+      this.inflight.shift();
+      inflightFreed = true;
+    }
+    if (index <= this.match) return inflightFreed;
+    this.match = index;
+    if (this.next <= index) this.next = index + 1;
+    this.probeSent = false;
+    return true;
+  }
+
+  /**
+   * A rejection of the AppendEntries whose prevLogIndex was `rejected`; `hint` is where the follower's log
+   * may match (from fast backup). Returns false for a stale rejection that must be ignored.
+   */
+  reject(rejected: number, hint: number): boolean {
+    if (this.state === 'replicate') {
+      if (rejected <= this.match) return false; // about an index already known to match: stale
+      this.becomeProbe();
+      this.next = Math.max(this.match + 1, Math.min(hint, rejected));
+      return true;
+    }
+    if (rejected !== this.next - 1) return false; // not the answer to our current probe
+    this.next = Math.max(this.match + 1, Math.min(hint, rejected));
+    this.probeSent = false;
+    return true;
+  }
+
+  /** A heartbeat answer: the follower is alive. With every slot taken, let one more message go (etcd). */
+  onHeartbeatResponse(): void {
+    this.probeSent = false;
+    if (this.state === 'replicate' && this.inflight.length >= this.inflightMessagesMax) this.inflight.shift();
+  }
+}
