@@ -131,7 +131,7 @@ export interface NodeStatus {
 
 export class RaftNode {
   readonly id: NodeId;
-  private readonly options: RaftOptions;
+  private options: RaftOptions;
   private readonly random: Random;
   readonly log: RaftLog;
 
@@ -241,6 +241,13 @@ export class RaftNode {
       })),
       transferTarget: this.transferTarget,
     };
+  }
+
+  /** Change tunables (timeouts, PreVote, CheckQuorum, limits, teaching switches); they apply from now on. */
+  setOptions(options: RaftOptions): void {
+    assert(options.id === this.id, `options for S${options.id} given to S${this.id}`);
+    this.options = options;
+    this.voters = options.voters;
   }
 
   // ---- Inputs -----------------------------------------------------------------------------------------------

@@ -1,0 +1,64 @@
+// A priority queue of timed events. Ties in time break by insertion order, so a run is reproducible.
+
+interface Slot<T> {
+  readonly at: number;
+  readonly seq: number;
+  readonly value: T;
+}
+
+export class EventQueue<T> {
+  private heap: Slot<T>[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(at: number, value: T): void {
+    const heap = this.heap;
+    heap.push({ at, seq: this.seq++, value });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  /** The time of the earliest event, or Infinity when empty. */
+  peekTime(): number {
+    return this.heap.length > 0 ? this.heap[0]!.at : Infinity;
+  }
+
+  pop(): { at: number; value: T } | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    if (!top) return undefined;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        if (left < heap.length && before(heap[left]!, heap[smallest]!)) smallest = left;
+        if (right < heap.length && before(heap[right]!, heap[smallest]!)) smallest = right;
+        if (smallest === i) break;
+        [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
+        i = smallest;
+      }
+    }
+    return { at: top.at, value: top.value };
+  }
+
+  /** Every pending event, earliest first (for inspection and the playground's view of messages in flight). */
+  values(): T[] {
+    return [...this.heap].sort((a, b) => (before(a, b) ? -1 : 1)).map((slot) => slot.value);
+  }
+}
+
+function before<T>(a: Slot<T>, b: Slot<T>): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}

@@ -1,0 +1,77 @@
+// The packet simulator: per-link latency ranges, loss, duplication, reordering (random delays overtake one
+// another), one-way cuts and partitions. Every decision draws from the network's own seeded stream.
+import type { NodeId } from '../core/types.ts';
+import type { SeededRandom } from '../core/random.ts';
+import type { DropReason } from './trace.ts';
+
+export interface LinkSettings {
+  latencyMs: readonly [number, number];
+  lossRatio: number;
+  duplicateRatio: number;
+}
+
+export type LinkState = 'up' | 'down' | 'one-way';
+
+export type Route = { readonly drop: DropReason } | { readonly delaysMs: readonly number[] };
+
+const linkKey = (from: NodeId, to: NodeId) => from * 64 + to;
+
+export class Network {
+  private readonly cuts = new Set<number>();
+  private readonly latencyOverrides = new Map<number, readonly [number, number]>();
+
+  constructor(
+    public settings: LinkSettings,
+    private readonly random: SeededRandom,
+  ) {}
+
+  /** Decide what becomes of a message sent now from `from` to `to`. */
+  route(from: NodeId, to: NodeId): Route {
+    if (this.isCut(from, to)) return { drop: 'link-down' };
+    if (this.random.chance(this.settings.lossRatio)) return { drop: 'loss' };
+    const [min, max] = this.latencyOverrides.get(linkKey(from, to)) ?? this.settings.latencyMs;
+    const first = this.random.intBetween(min, max);
+    if (!this.random.chance(this.settings.duplicateRatio)) return { delaysMs: [first] };
+    return { delaysMs: [first, this.random.intBetween(min, max)] };
+  }
+
+  isCut(from: NodeId, to: NodeId): boolean {
+    return this.cuts.has(linkKey(from, to));
+  }
+
+  /** Cut one direction: messages from `from` to `to` are lost, including those already on the way. */
+  cut(from: NodeId, to: NodeId): void {
+    this.cuts.add(linkKey(from, to));
+  }
+
+  mend(from: NodeId, to: NodeId): void {
+    this.cuts.delete(linkKey(from, to));
+  }
+
+  /** Split into groups that cannot reach one another; nodes in no group form one more group. */
+  partition(groups: readonly (readonly NodeId[])[], nodes: readonly NodeId[]): void {
+    const groupOf = new Map<NodeId, number>();
+    groups.forEach((group, i) => group.forEach((id) => groupOf.set(id, i)));
+    this.cuts.clear();
+    for (const a of nodes) {
+      for (const b of nodes) {
+        if (a !== b && (groupOf.get(a) ?? -1) !== (groupOf.get(b) ?? -1)) this.cut(a, b);
+      }
+    }
+  }
+
+  heal(): void {
+    this.cuts.clear();
+  }
+
+  setLinkLatency(from: NodeId, to: NodeId, latencyMs: readonly [number, number]): void {
+    this.latencyOverrides.set(linkKey(from, to), latencyMs);
+  }
+
+  linkState(a: NodeId, b: NodeId): LinkState {
+    const ab = this.isCut(a, b);
+    const ba = this.isCut(b, a);
+    if (ab && ba) return 'down';
+    return ab || ba ? 'one-way' : 'up';
+  }
+}

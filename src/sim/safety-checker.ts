@@ -1,0 +1,217 @@
+// The safety checker: watches every node from the outside after every simulated event and reports any breach
+// of the properties the Raft paper proves (Figure 3), plus the monotonicity the proofs rely on. It reads only
+// what a node exposes (role, term, vote, log, commit and applied indexes) and what the host applies; it shares
+// no logic with the core, so a broken rule in the core shows up here.
+import type { RaftNode } from '../core/raft-node.ts';
+import { NONE, type Entry, type NodeId } from '../core/types.ts';
+import { hashNumbers, hashString } from './hash.ts';
+
+export type Invariant =
+  | 'ElectionSafety' // at most one leader per term (§5.2)
+  | 'LeaderAppendOnly' // a leader never overwrites or deletes its entries (§5.3)
+  | 'LogMatching' // same index and term => identical logs up to there (§5.3)
+  | 'LeaderCompleteness' // a committed entry is in the log of every later leader (§5.4)
+  | 'StateMachineSafety' // no two nodes apply different entries at one index (§5.4.3)
+  | 'CommittedEntryChanged' // a committed entry is never removed or replaced
+  | 'CommitIndexDecreased'
+  | 'AppliedIndexDecreased'
+  | 'AppliedOutOfOrder'
+  | 'TermDecreased'
+  | 'VoteChanged'; // one vote per term, kept across restarts (Figure 2)
+
+export interface Violation {
+  readonly t: number;
+  readonly node: NodeId;
+  readonly invariant: Invariant;
+  readonly message: string;
+}
+
+/** What the checker needs of a node: its id and, while it runs, its Raft state. */
+export interface ObservedNode {
+  readonly id: NodeId;
+  readonly raft: RaftNode | null;
+}
+
+/** The checker's own copy of what it has seen of one node. */
+class Mirror {
+  /** Entry objects by index, as last seen: the log changes only by truncation and appending, so comparing
+   *  identities from the end finds exactly the suffix that changed. */
+  entries: (Entry | undefined)[] = [undefined];
+  /** chain[i] fingerprints entries 1..i: equal chains mean equal logs up to i. */
+  chain: number[] = [0];
+  term = 0;
+  votedFor: NodeId = NONE;
+  leaderTerm = 0;
+  // Volatile: reset when the node restarts.
+  commit = 0;
+  applied = 0;
+
+  lastIndex(): number {
+    return this.entries.length - 1;
+  }
+}
+
+const pairKey = (index: number, term: number) => index * 1_000_000 + term;
+
+export class SafetyChecker {
+  readonly violations: Violation[] = [];
+  private readonly mirrors = new Map<NodeId, Mirror>();
+  private readonly leaderOfTerm = new Map<number, NodeId>();
+  /** Chain fingerprint of the first log seen holding (index, term). */
+  private readonly chainOfPair = new Map<number, number>();
+  /** By index: chain fingerprint of the committed entry, and the term in which it was first seen committed. */
+  private readonly committedChain: number[] = [0];
+  private readonly committedInTerm: number[] = [0];
+  /** By index: fingerprint of the entry first applied there, and who applied it. */
+  private readonly appliedFingerprint: number[] = [];
+  private readonly appliedBy: NodeId[] = [];
+  private now = 0;
+
+  constructor(private readonly onViolation?: (violation: Violation) => void) {}
+
+  private mirror(id: NodeId): Mirror {
+    let mirror = this.mirrors.get(id);
+    if (!mirror) this.mirrors.set(id, (mirror = new Mirror()));
+    return mirror;
+  }
+
+  private report(node: NodeId, invariant: Invariant, message: string): void {
+    const violation: Violation = { t: this.now, node, invariant, message };
+    this.violations.push(violation);
+    this.onViolation?.(violation);
+  }
+
+  /** The node crashed: its volatile state is gone; what it persisted stays under watch. */
+  onCrash(_id: NodeId): void {}
+
+  /** The node (re)started: commit and applied indexes start over from what it persisted. */
+  onRestart(id: NodeId): void {
+    const mirror = this.mirror(id);
+    mirror.commit = 0;
+    mirror.applied = 0;
+    mirror.leaderTerm = 0;
+  }
+
+  /** The host applied `entry` on node `id`. */
+  onApply(id: NodeId, entry: Entry, now: number): void {
+    this.now = now;
+    const mirror = this.mirror(id);
+    if (entry.index !== mirror.applied + 1) {
+      this.report(id, 'AppliedOutOfOrder', `S${id} applied entry ${entry.index} after entry ${mirror.applied}`);
+    }
+    mirror.applied = entry.index;
+    const fingerprint = hashNumbers(hashString(entry.data), entry.term, entry.type === 'noop' ? 0 : 1);
+    const earlier = this.appliedFingerprint[entry.index];
+    if (earlier === undefined) {
+      this.appliedFingerprint[entry.index] = fingerprint;
+      this.appliedBy[entry.index] = id;
+    } else if (earlier !== fingerprint) {
+      this.report(
+        id,
+        'StateMachineSafety',
+        `S${id} applied entry ${entry.index} (term ${entry.term}) but S${this.appliedBy[entry.index]} applied a different entry at index ${entry.index}`,
+      );
+    }
+  }
+
+  /** Check node `node` after an event that may have changed it. */
+  observe(node: ObservedNode, now: number): void {
+    this.now = now;
+    const raft = node.raft;
+    if (!raft) return;
+    const id = node.id;
+    const mirror = this.mirror(id);
+
+    // Term and vote only move forward, across restarts too: they are persistent (Figure 2).
+    if (raft.term < mirror.term) {
+      this.report(id, 'TermDecreased', `S${id}'s term went back from ${mirror.term} to ${raft.term}`);
+    } else if (raft.term === mirror.term && mirror.votedFor !== NONE && raft.votedFor !== mirror.votedFor) {
+      this.report(
+        id,
+        'VoteChanged',
+        `S${id} voted for S${mirror.votedFor} in term ${raft.term}, then its vote became ${raft.votedFor === NONE ? 'none' : `S${raft.votedFor}`}`,
+      );
+    }
+    mirror.term = raft.term;
+    mirror.votedFor = raft.votedFor;
+
+    const previousLast = mirror.lastIndex();
+    const truncatedFrom = this.syncLog(id, raft, mirror);
+    if (truncatedFrom <= previousLast) {
+      if (raft.role === 'leader' && mirror.leaderTerm === raft.term) {
+        this.report(id, 'LeaderAppendOnly', `S${id}, leader of term ${raft.term}, removed its entries from index ${truncatedFrom} on`);
+      }
+      if (truncatedFrom <= mirror.commit) {
+        this.report(id, 'CommittedEntryChanged', `S${id} removed entry ${truncatedFrom}, which it had already committed`);
+      }
+    }
+
+    if (raft.role === 'leader') {
+      const holder = this.leaderOfTerm.get(raft.term);
+      if (holder === undefined) this.leaderOfTerm.set(raft.term, id);
+      else if (holder !== id) this.report(id, 'ElectionSafety', `S${id} and S${holder} are both leaders of term ${raft.term}`);
+      if (mirror.leaderTerm !== raft.term) {
+        mirror.leaderTerm = raft.term;
+        this.checkLeaderCompleteness(id, raft.term, mirror);
+      }
+    } else {
+      mirror.leaderTerm = 0;
+    }
+
+    if (raft.commit < mirror.commit) {
+      this.report(id, 'CommitIndexDecreased', `S${id}'s commit index went back from ${mirror.commit} to ${raft.commit}`);
+    }
+    for (let index = mirror.commit + 1; index <= raft.commit; index++) this.recordCommitted(id, index, raft.term, mirror);
+    mirror.commit = Math.max(mirror.commit, raft.commit);
+
+    if (raft.lastApplied < mirror.applied) {
+      this.report(id, 'AppliedIndexDecreased', `S${id}'s applied index went back from ${mirror.applied} to ${raft.lastApplied}`);
+    }
+  }
+
+  /** Bring the mirror up to date with the node's log. Returns the first index that changed (or Infinity). */
+  private syncLog(id: NodeId, raft: RaftNode, mirror: Mirror): number {
+    const log = raft.log;
+    const last = log.lastIndex();
+    let same = Math.min(mirror.lastIndex(), last);
+    while (same > log.snapshotIndex && log.entryAt(same) !== mirror.entries[same]) same--;
+    const truncatedFrom = same < mirror.lastIndex() ? same + 1 : Infinity;
+    mirror.entries.length = same + 1;
+    mirror.chain.length = same + 1;
+    for (let index = same + 1; index <= last; index++) {
+      const entry = log.entryAt(index)!;
+      const chain = hashNumbers(mirror.chain[index - 1]!, entry.index, entry.term, hashString(entry.data), entry.type === 'noop' ? 0 : 1);
+      mirror.entries.push(entry);
+      mirror.chain.push(chain);
+      const key = pairKey(index, entry.term);
+      const known = this.chainOfPair.get(key);
+      if (known === undefined) this.chainOfPair.set(key, chain);
+      else if (known !== chain) {
+        this.report(id, 'LogMatching', `S${id} holds entry ${index} of term ${entry.term}, as another node does, but their logs differ at or before it`);
+      }
+    }
+    return truncatedFrom;
+  }
+
+  private recordCommitted(id: NodeId, index: number, term: number, mirror: Mirror): void {
+    const chain = mirror.chain[index];
+    if (chain === undefined) return; // not in this node's log (cannot happen while commit <= last index)
+    const known = this.committedChain[index];
+    if (known === undefined) {
+      this.committedChain[index] = chain;
+      this.committedInTerm[index] = term;
+    } else if (known !== chain) {
+      this.report(id, 'CommittedEntryChanged', `S${id} committed entry ${index}, but a different entry ${index} was committed before`);
+    }
+  }
+
+  /** §5.4: the new leader of `term` must hold every entry committed in an earlier term. */
+  private checkLeaderCompleteness(id: NodeId, term: number, mirror: Mirror): void {
+    let index = this.committedChain.length - 1;
+    while (index > 0 && this.committedInTerm[index]! >= term) index--;
+    if (index === 0) return;
+    if (mirror.lastIndex() < index || mirror.chain[index] !== this.committedChain[index]) {
+      this.report(id, 'LeaderCompleteness', `S${id} became leader of term ${term} without entry ${index}, committed in term ${this.committedInTerm[index]}`);
+    }
+  }
+}

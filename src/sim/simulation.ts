@@ -1,0 +1,483 @@
+// A deterministic cluster: N Raft nodes, a virtual clock, a packet simulator, crashes and restarts, client
+// requests and scripted actions. A run is a function of (seed, options, actions): the same inputs give the same
+// trace, byte for byte. Nothing here reads a clock or Math.random.
+import { RaftNode, SAFE, type RaftOptions, type Ready, type UnsafeSwitches } from '../core/raft-node.ts';
+import { SeededRandom } from '../core/random.ts';
+import { NONE, type Entry, type Message, type NodeId } from '../core/types.ts';
+import { KvStore, type KvCommand } from '../machines/kv-store.ts';
+import { EventQueue } from './event-queue.ts';
+import { Network } from './network.ts';
+import { SafetyChecker, type Violation } from './safety-checker.ts';
+import { DEFAULT_SIM_CONFIG, NODES_MAX, type NodeRef, type ScenarioAction, type SimConfig } from './scenario.ts';
+import { MemoryStorage } from './storage.ts';
+import { TraceRecorder, summarizeMessage, type ClientOp, type SimEventBody, type TraceListener } from './trace.ts';
+
+export type RaftTuning = Pick<RaftOptions, 'entriesPerMessageMax' | 'bytesPerMessageMax' | 'inflightMessagesMax' | 'uncommittedEntriesMax' | 'applyBatchMax'>;
+
+export interface SimulationOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly config?: Partial<SimConfig>;
+  readonly tuning?: Partial<RaftTuning>;
+  /** Receives every trace event as it happens. */
+  readonly onTrace?: TraceListener;
+  /** Run the safety checker after every event (default on). */
+  readonly checkSafety?: boolean;
+}
+
+export interface NodeResult {
+  readonly id: NodeId;
+  readonly status: 'up' | 'down';
+  readonly role: string;
+  readonly term: number;
+  readonly votedFor: NodeId;
+  readonly commitIndex: number;
+  readonly lastApplied: number;
+  readonly lastLogIndex: number;
+  readonly snapshotIndex: number;
+  readonly machineHash: string;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly endMs: number;
+  readonly traceHash: string;
+  readonly events: number;
+  readonly violations: readonly Violation[];
+  readonly leader: NodeId | null;
+  readonly nodes: readonly NodeResult[];
+}
+
+interface PendingRequest {
+  readonly request: number;
+  readonly op: ClientOp;
+  readonly term: number;
+  readonly onDone?: (result: unknown) => void;
+}
+
+export interface SimNode {
+  readonly id: NodeId;
+  /** null while crashed: the volatile state is gone. */
+  raft: RaftNode | null;
+  readonly storage: MemoryStorage;
+  machine: KvStore;
+  readonly random: SeededRandom;
+  incarnation: number;
+  /** When this node's earliest pending timer event fires (Infinity when none). */
+  timerAt: number;
+  /** Client requests proposed through this node, by log index, awaiting apply. */
+  readonly pending: Map<number, PendingRequest>;
+}
+
+type SimEvent =
+  | { readonly kind: 'deliver'; readonly id: number; readonly message: Message }
+  | { readonly kind: 'timer'; readonly node: NodeId; readonly incarnation: number }
+  | { readonly kind: 'action'; readonly action: ScenarioAction }
+  | { readonly kind: 'call'; readonly run: () => void };
+
+export type ClientSubmit =
+  | { readonly ok: true; readonly request: number; readonly index: number }
+  | { readonly ok: false; readonly request: number; readonly reason: string; readonly leader: NodeId };
+
+export class Simulation {
+  now = 0;
+  readonly seed: number;
+  config: SimConfig;
+  readonly network: Network;
+  readonly trace: TraceRecorder;
+  readonly checker: SafetyChecker | null;
+  private readonly nodeMap = new Map<NodeId, SimNode>();
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly root: SeededRandom;
+  private readonly tuning: Partial<RaftTuning>;
+  private nextMessageId = 1;
+  private nextRequestId = 1;
+  private voters: NodeId[];
+
+  constructor(options: SimulationOptions) {
+    if (!Number.isInteger(options.nodes) || options.nodes < 1 || options.nodes > NODES_MAX) {
+      throw new Error(`nodes: expected a whole number from 1 to ${NODES_MAX}, got ${options.nodes}`);
+    }
+    this.seed = options.seed;
+    this.config = { ...DEFAULT_SIM_CONFIG, ...options.config };
+    this.tuning = options.tuning ?? {};
+    this.root = new SeededRandom(options.seed);
+    this.network = new Network(this.linkSettings(), this.root.fork(0));
+    this.trace = new TraceRecorder(40, options.onTrace);
+    this.checker = options.checkSafety === false ? null : new SafetyChecker((v) => this.emit(v.node, { type: 'violation', invariant: v.invariant, message: v.message }));
+    this.voters = [];
+    for (let id = 1; id <= options.nodes; id++) this.voters.push(id);
+    for (const id of this.voters) {
+      const node: SimNode = {
+        id,
+        raft: null,
+        storage: new MemoryStorage(),
+        machine: new KvStore(),
+        random: this.root.fork(id),
+        incarnation: 0,
+        timerAt: Infinity,
+        pending: new Map(),
+      };
+      this.nodeMap.set(id, node);
+    }
+    for (const id of this.voters) this.boot(this.nodeMap.get(id)!);
+  }
+
+  // ---- Reading ----------------------------------------------------------------------------------------------
+
+  get nodes(): SimNode[] {
+    return [...this.nodeMap.values()];
+  }
+
+  node(id: NodeId): SimNode {
+    const node = this.nodeMap.get(id);
+    if (!node) throw new Error(`no node S${id}`);
+    return node;
+  }
+
+  /** The node that leads in the highest term among the running nodes, if any. */
+  leader(): NodeId | null {
+    let best: RaftNode | null = null;
+    for (const { raft } of this.nodeMap.values()) {
+      if (raft?.role === 'leader' && (!best || raft.term > best.term)) best = raft;
+    }
+    return best ? best.id : null;
+  }
+
+  get violations(): readonly Violation[] {
+    return this.checker?.violations ?? [];
+  }
+
+  result(): SimResult {
+    return {
+      seed: this.seed,
+      endMs: this.now,
+      traceHash: this.trace.traceHash(),
+      events: this.trace.count,
+      violations: this.violations,
+      leader: this.leader(),
+      nodes: this.nodes.map((n) => {
+        const status = n.raft?.status();
+        return {
+          id: n.id,
+          status: n.raft ? 'up' : 'down',
+          role: status?.role ?? 'down',
+          term: status?.term ?? n.storage.hardState.term,
+          votedFor: status?.votedFor ?? n.storage.hardState.votedFor,
+          commitIndex: status?.commitIndex ?? 0,
+          lastApplied: status?.lastApplied ?? 0,
+          lastLogIndex: status?.lastLogIndex ?? n.storage.lastIndex(),
+          snapshotIndex: status?.snapshotIndex ?? n.storage.snapshotIndex,
+          machineHash: n.machine.hash(),
+        };
+      }),
+    };
+  }
+
+  // ---- Running ----------------------------------------------------------------------------------------------
+
+  /** Process every event up to and including `ms`, then set the clock to `ms`. */
+  runUntil(ms: number): void {
+    while (this.queue.peekTime() <= ms) this.step();
+    this.now = Math.max(this.now, ms);
+  }
+
+  /** Process the next event. Returns false when nothing is pending. */
+  step(): boolean {
+    const next = this.queue.pop();
+    if (!next) return false;
+    this.now = next.at;
+    const event = next.value;
+    switch (event.kind) {
+      case 'deliver':
+        this.deliver(event.id, event.message);
+        break;
+      case 'timer':
+        this.fireTimer(event.node, event.incarnation, next.at);
+        break;
+      case 'action':
+        this.runAction(event.action);
+        break;
+      case 'call':
+        event.run();
+        break;
+    }
+    return true;
+  }
+
+  /** When the next event is due (Infinity when none). */
+  nextEventAt(): number {
+    return this.queue.peekTime();
+  }
+
+  schedule(action: ScenarioAction): void {
+    this.queue.push(Math.max(action.atMs, this.now), { kind: 'action', action });
+  }
+
+  /** Run `fn` at virtual time `atMs` (for workloads and tests). */
+  at(atMs: number, fn: () => void): void {
+    this.queue.push(Math.max(atMs, this.now), { kind: 'call', run: fn });
+  }
+
+  // ---- Faults and controls ----------------------------------------------------------------------------------
+
+  crash(id: NodeId): string | undefined {
+    const node = this.node(id);
+    if (!node.raft) return `S${id} is already down`;
+    node.raft = null;
+    node.incarnation++;
+    node.timerAt = Infinity;
+    node.machine = new KvStore(); // the state machine lives in memory: it is rebuilt from the log
+    for (const pending of node.pending.values()) {
+      this.emit(id, { type: 'client', request: pending.request, op: pending.op, outcome: 'lost', reason: 'node-crashed' });
+    }
+    node.pending.clear();
+    this.emit(id, { type: 'crash' });
+    this.checker?.onCrash(id);
+    return undefined;
+  }
+
+  restart(id: NodeId): string | undefined {
+    const node = this.node(id);
+    if (node.raft) return `S${id} is already up`;
+    this.emit(id, { type: 'restart' });
+    this.boot(node);
+    return undefined;
+  }
+
+  /** Force an election timeout on `id`. */
+  timeout(id: NodeId): string | undefined {
+    const node = this.node(id);
+    if (!node.raft) return `S${id} is down`;
+    if (node.raft.role === 'leader') return `S${id} is the leader`;
+    node.raft.timeout(this.now);
+    this.afterInput(node);
+    return undefined;
+  }
+
+  transfer(to: NodeId): string | undefined {
+    const leader = this.leader();
+    if (leader === null) return 'there is no leader';
+    const node = this.node(leader);
+    const result = node.raft!.transferLeadership(to, this.now);
+    this.afterInput(node);
+    return result.ok ? undefined : result.reason;
+  }
+
+  setConfig<K extends keyof SimConfig>(key: K, value: SimConfig[K]): void {
+    this.config = { ...this.config, [key]: value };
+    this.network.settings = this.linkSettings();
+    for (const node of this.nodeMap.values()) node.raft?.setOptions(this.raftOptions(node.id));
+  }
+
+  /** A client request through node `target`; the result appears in the trace once applied. */
+  submit(target: NodeId, op: ClientOp, command: KvCommand, onDone?: (result: unknown) => void): ClientSubmit {
+    const request = this.nextRequestId++;
+    const node = this.node(target);
+    if (!node.raft) {
+      this.emit(target, { type: 'client', request, op, outcome: 'rejected', reason: 'node-down' });
+      return { ok: false, request, reason: 'node-down', leader: NONE };
+    }
+    const proposed = node.raft.propose(JSON.stringify(command), this.now);
+    if (!proposed.ok) {
+      this.emit(target, { type: 'client', request, op, outcome: 'rejected', reason: proposed.reason, leader: proposed.leader });
+      return { ok: false, request, reason: proposed.reason, leader: proposed.leader };
+    }
+    node.pending.set(proposed.index, { request, op, term: proposed.term, ...(onDone ? { onDone } : {}) });
+    this.emit(target, { type: 'client', request, op, outcome: 'proposed', index: proposed.index });
+    this.afterInput(node);
+    return { ok: true, request, index: proposed.index };
+  }
+
+  // ---- Scenario actions -------------------------------------------------------------------------------------
+
+  private runAction(action: ScenarioAction): void {
+    const { atMs: _atMs, do: name, ...detail } = action;
+    const skipped = this.applyAction(action);
+    this.emit(0, skipped === undefined ? { type: 'action', action: name, detail } : { type: 'action', action: name, detail, skipped });
+  }
+
+  /** Carry out one action; returns why it was skipped, or undefined when it ran. */
+  private applyAction(action: ScenarioAction): string | undefined {
+    const resolve = (ref: NodeRef | undefined): NodeId | string => {
+      if (ref === undefined || ref === 'leader') return this.leader() ?? 'there is no leader';
+      return this.nodeMap.has(ref) ? ref : `there is no S${ref}`;
+    };
+    const withNode = (ref: NodeRef | undefined, fn: (id: NodeId) => string | undefined) => {
+      const id = resolve(ref);
+      return typeof id === 'string' ? id : fn(id);
+    };
+    switch (action.do) {
+      case 'crash':
+        return withNode(action.node, (id) => this.crash(id));
+      case 'restart':
+        return withNode(action.node, (id) => this.restart(id));
+      case 'timeout':
+        return withNode(action.node, (id) => this.timeout(id));
+      case 'partition':
+        this.network.partition(action.groups, [...this.nodeMap.keys()]);
+        return undefined;
+      case 'heal':
+        this.network.heal();
+        return undefined;
+      case 'cut':
+        this.network.cut(action.from, action.to);
+        return undefined;
+      case 'mend':
+        this.network.mend(action.from, action.to);
+        return undefined;
+      case 'set':
+        this.setConfig(action.key, action.value);
+        return undefined;
+      case 'put':
+        return withNode(action.node, (id) => this.submitResult(this.submit(id, 'put', { op: 'put', key: action.key, value: action.value })));
+      case 'get':
+        return withNode(action.node, (id) => this.submitResult(this.submit(id, 'get', { op: 'get', key: action.key })));
+      case 'delete':
+        return withNode(action.node, (id) => this.submitResult(this.submit(id, 'delete', { op: 'delete', key: action.key })));
+      case 'cas':
+        return withNode(action.node, (id) =>
+          this.submitResult(this.submit(id, 'cas', { op: 'cas', key: action.key, from: action.from, to: action.to })),
+        );
+      case 'transfer':
+        return this.transfer(action.to);
+      case 'enqueue':
+      case 'claim':
+      case 'ack':
+      case 'nack':
+        return 'the task queue is not built yet (issue 4)';
+      case 'snapshot':
+        return 'snapshots are not built yet (issue 3)';
+      case 'add-node':
+      case 'remove-node':
+        return 'membership changes are not built yet (issue 3)';
+    }
+  }
+
+  private submitResult(submitted: ClientSubmit): string | undefined {
+    return submitted.ok ? undefined : `S${this.leader() ?? '?'} leads; the request was refused: ${submitted.reason}`;
+  }
+
+  // ---- The host loop ----------------------------------------------------------------------------------------
+
+  private boot(node: SimNode): void {
+    node.raft = new RaftNode(this.raftOptions(node.id), node.storage.load(), node.random, this.now);
+    this.checker?.onRestart(node.id);
+    this.afterInput(node);
+  }
+
+  private raftOptions(id: NodeId): RaftOptions {
+    const c = this.config;
+    const unsafe: UnsafeSwitches =
+      c.unsafeSkipVoteRestriction || c.unsafeCommitPreviousTerms || c.unsafeForgetVoteOnRestart
+        ? {
+            skipVoteRestriction: c.unsafeSkipVoteRestriction,
+            commitPreviousTerms: c.unsafeCommitPreviousTerms,
+            forgetVoteOnRestart: c.unsafeForgetVoteOnRestart,
+          }
+        : SAFE;
+    return {
+      id,
+      voters: this.voters,
+      electionTimeoutMs: c.electionTimeoutMs,
+      heartbeatMs: c.heartbeatMs,
+      preVote: c.preVote,
+      checkQuorum: c.checkQuorum,
+      entriesPerMessageMax: this.tuning.entriesPerMessageMax ?? 64,
+      bytesPerMessageMax: this.tuning.bytesPerMessageMax ?? 64 * 1024,
+      inflightMessagesMax: this.tuning.inflightMessagesMax ?? 8,
+      uncommittedEntriesMax: this.tuning.uncommittedEntriesMax ?? 4096,
+      applyBatchMax: this.tuning.applyBatchMax ?? 1024,
+      unsafe,
+    };
+  }
+
+  private linkSettings() {
+    return { latencyMs: this.config.latencyMs, lossRatio: this.config.lossRatio, duplicateRatio: this.config.duplicateRatio };
+  }
+
+  private deliver(id: number, message: Message): void {
+    const target = this.nodeMap.get(message.to);
+    if (this.network.isCut(message.from, message.to)) {
+      this.emit(message.to, { type: 'drop', id, messageType: message.type, from: message.from, to: message.to, reason: 'link-down' });
+      return;
+    }
+    if (!target?.raft) {
+      this.emit(message.to, { type: 'drop', id, messageType: message.type, from: message.from, to: message.to, reason: 'node-down' });
+      return;
+    }
+    this.emit(message.to, { type: 'deliver', id, messageType: message.type, from: message.from });
+    target.raft.step(message, this.now);
+    this.afterInput(target);
+  }
+
+  private fireTimer(id: NodeId, incarnation: number, at: number): void {
+    const node = this.node(id);
+    if (!node.raft || node.incarnation !== incarnation || node.timerAt !== at) return; // superseded
+    node.timerAt = Infinity;
+    node.raft.tick(this.now);
+    this.afterInput(node);
+  }
+
+  /** The host loop after any input: persist, then send, then apply, then advance; then check. */
+  private afterInput(node: SimNode): void {
+    const raft = node.raft!;
+    while (raft.hasReady()) {
+      const rd = raft.ready();
+      for (const event of rd.events) this.emit(node.id, event);
+      node.storage.persist(rd);
+      for (const message of rd.messages) this.send(message);
+      this.applyCommitted(node, rd);
+      raft.advance(rd);
+    }
+    const deadline = raft.nextDeadlineMs();
+    if (deadline < node.timerAt) {
+      node.timerAt = deadline;
+      this.queue.push(Math.max(deadline, this.now), { kind: 'timer', node: node.id, incarnation: node.incarnation });
+    }
+    this.checker?.observe(node, this.now);
+  }
+
+  private applyCommitted(node: SimNode, rd: Ready): void {
+    for (const entry of rd.committedEntries) {
+      const result = this.applyEntry(node, entry);
+      this.checker?.onApply(node.id, entry, this.now);
+      this.emit(node.id, { type: 'apply', index: entry.index, term: entry.term, entryType: entry.type, ...(result === undefined ? {} : { result }) });
+      const pending = node.pending.get(entry.index);
+      if (!pending) continue;
+      node.pending.delete(entry.index);
+      if (pending.term === entry.term) {
+        this.emit(node.id, { type: 'client', request: pending.request, op: pending.op, outcome: 'done', index: entry.index, result });
+        pending.onDone?.(result);
+      } else {
+        // Another leader's entry took this index: the request was never committed (§5.4, §8).
+        this.emit(node.id, { type: 'client', request: pending.request, op: pending.op, outcome: 'lost', reason: 'overwritten' });
+      }
+    }
+  }
+
+  private applyEntry(node: SimNode, entry: Entry): unknown {
+    if (entry.type !== 'command') return undefined;
+    return node.machine.apply(JSON.parse(entry.data) as KvCommand);
+  }
+
+  private send(message: Message): void {
+    const id = this.nextMessageId++;
+    const route = this.network.route(message.from, message.to);
+    if ('drop' in route) {
+      this.emit(message.from, { type: 'send', id, message: summarizeMessage(message), deliverAt: this.now });
+      this.emit(message.from, { type: 'drop', id, messageType: message.type, from: message.from, to: message.to, reason: route.drop });
+      return;
+    }
+    route.delaysMs.forEach((delay, copy) => {
+      const copyId = copy === 0 ? id : this.nextMessageId++;
+      const deliverAt = this.now + delay;
+      this.emit(message.from, copy === 0 ? { type: 'send', id: copyId, message: summarizeMessage(message), deliverAt } : { type: 'send', id: copyId, message: summarizeMessage(message), deliverAt, duplicate: true });
+      this.queue.push(deliverAt, { kind: 'deliver', id: copyId, message });
+    });
+  }
+
+  private emit(node: NodeId, body: SimEventBody): void {
+    this.trace.record({ t: this.now, node, ...body });
+  }
+}
