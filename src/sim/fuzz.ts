@@ -1,0 +1,145 @@
+// Randomized runs with faults. Everything about a run — cluster size, timings, fault rates, the schedule of
+// crashes, partitions and client requests — is drawn from its seed, so one number replays it exactly.
+// A run has a faulty phase, checked after every event, then a liveness phase that must converge.
+import { SeededRandom } from '../core/random.ts';
+import type { NodeId } from '../core/types.ts';
+import { convergenceBoundMs, runLivenessPhase } from './liveness.ts';
+import type { SimConfig } from './scenario.ts';
+import { Simulation } from './simulation.ts';
+import type { Violation } from './safety-checker.ts';
+import type { TraceEvent } from './trace.ts';
+
+export interface FuzzSettings {
+  readonly nodes: number;
+  readonly config: SimConfig;
+  readonly faultyMs: number;
+  /** Mean time between faults. */
+  readonly faultEveryMs: number;
+  /** Mean time between client requests. */
+  readonly requestEveryMs: number;
+}
+
+export interface FuzzOutcome {
+  readonly seed: number;
+  readonly settings: FuzzSettings;
+  readonly ok: boolean;
+  readonly violation?: Violation;
+  /** Set when the cluster did not converge in the liveness phase. */
+  readonly livenessProblem?: string;
+  readonly events: number;
+  readonly endMs: number;
+  readonly committed: number;
+  readonly traceHash: string;
+  readonly recent: readonly TraceEvent[];
+}
+
+/** Draw a run's settings from its seed. */
+export function drawSettings(seed: number, nodes?: number): FuzzSettings {
+  const random = new SeededRandom(seed).fork(0xf022);
+  const electionMin = random.pick([100, 150, 200, 300]);
+  const latencyMin = random.intBetween(1, 20);
+  const config: SimConfig = {
+    electionTimeoutMs: [electionMin, electionMin * 2],
+    heartbeatMs: Math.max(10, Math.floor(electionMin / random.intBetween(3, 6))),
+    latencyMs: [latencyMin, latencyMin + random.intBetween(0, 30)],
+    lossRatio: random.chance(0.3) ? 0 : random.next() * 0.25,
+    duplicateRatio: random.chance(0.5) ? 0 : random.next() * 0.1,
+    preVote: random.chance(0.5),
+    checkQuorum: random.chance(0.5),
+    snapshotEveryEntries: 0,
+    unsafeSkipVoteRestriction: false,
+    unsafeCommitPreviousTerms: false,
+    unsafeForgetVoteOnRestart: false,
+  };
+  return {
+    nodes: nodes ?? random.pick([1, 2, 3, 3, 4, 5, 5, 5, 6, 7, 7, 9]),
+    config,
+    faultyMs: random.intBetween(2000, 5000),
+    faultEveryMs: random.intBetween(50, 400),
+    requestEveryMs: random.intBetween(5, 60),
+  };
+}
+
+export interface FuzzRunOptions {
+  readonly nodes?: number;
+  /** Change the drawn settings (used by tests that pin one property, e.g. a teaching switch). */
+  readonly adjust?: (settings: FuzzSettings) => FuzzSettings;
+}
+
+export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome {
+  const drawn = drawSettings(seed, options.nodes);
+  const settings = options.adjust ? options.adjust(drawn) : drawn;
+  const sim = new Simulation({ seed, nodes: settings.nodes, config: settings.config });
+  const random = new SeededRandom(seed).fork(0xfa17);
+  const ids: NodeId[] = sim.nodes.map((n) => n.id);
+
+  // Faults: each one at a random moment of the faulty phase.
+  for (let t = random.intBetween(0, settings.faultEveryMs); t < settings.faultyMs; t += random.intBetween(1, 2 * settings.faultEveryMs)) {
+    sim.at(t, () => injectFault(sim, random, ids));
+  }
+  // Client load: puts to whichever node the client believes leads, over a small key space.
+  let written = 0;
+  for (let t = random.intBetween(0, settings.requestEveryMs); t < settings.faultyMs; t += random.intBetween(1, 2 * settings.requestEveryMs)) {
+    sim.at(t, () => {
+      const target = sim.leader() ?? random.pick(ids);
+      sim.submit(target, 'put', { op: 'put', key: `k${random.intBetween(1, 8)}`, value: `v${++written}` });
+    });
+  }
+
+  sim.runUntil(settings.faultyMs);
+  let livenessProblem: string | undefined;
+  if (sim.violations.length === 0) {
+    const outcome = runLivenessPhase(sim);
+    if (!outcome.converged && sim.violations.length === 0) {
+      livenessProblem = `not converged ${convergenceBoundMs(sim)} ms after healing: ${outcome.problem}`;
+    }
+  }
+  const violation = sim.violations[0];
+  const leader = sim.leader();
+  return {
+    seed,
+    settings,
+    ok: violation === undefined && livenessProblem === undefined,
+    ...(violation ? { violation } : {}),
+    ...(livenessProblem ? { livenessProblem } : {}),
+    events: sim.trace.count,
+    endMs: sim.now,
+    committed: leader === null ? 0 : sim.node(leader).raft!.commit,
+    traceHash: sim.trace.traceHash(),
+    recent: sim.trace.latest(),
+  };
+}
+
+function injectFault(sim: Simulation, random: SeededRandom, ids: readonly NodeId[]): void {
+  const up = ids.filter((id) => sim.node(id).raft);
+  const down = ids.filter((id) => !sim.node(id).raft);
+  const roll = random.next();
+  if (roll < 0.2 && up.length > 0) {
+    // Crash the leader half of the time: that is where the interesting cases are.
+    const leader = sim.leader();
+    sim.crash(leader !== null && random.chance(0.5) ? leader : random.pick(up));
+  } else if (roll < 0.4 && down.length > 0) {
+    sim.restart(random.pick(down));
+  } else if (roll < 0.55) {
+    const shuffled = ids.map((id) => ({ id, key: random.next() }));
+    shuffled.sort((a, b) => a.key - b.key);
+    const split = random.intBetween(1, Math.max(1, ids.length - 1));
+    sim.network.partition([shuffled.slice(0, split).map((x) => x.id)], ids);
+  } else if (roll < 0.7) {
+    sim.network.heal();
+  } else if (roll < 0.8 && ids.length > 1) {
+    const from = random.pick(ids);
+    const to = random.pick(ids.filter((id) => id !== from));
+    if (random.chance(0.5)) sim.network.cut(from, to);
+    else sim.network.mend(from, to);
+  } else if (roll < 0.9 && up.length > 0) {
+    sim.timeout(random.pick(up));
+  } else if (ids.length > 1) {
+    sim.transfer(random.pick(ids));
+  }
+}
+
+/** The command that replays one seed. */
+export function replayCommand(seed: number, nodes?: number): string {
+  return `npx raft-playground fuzz --seeds 1 --first ${seed}${nodes === undefined ? '' : ` --nodes ${nodes}`}`;
+}

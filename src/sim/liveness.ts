@@ -1,0 +1,59 @@
+// The liveness phase (after TigerBeetle's VOPR): once the faults stop — network healed, loss and duplication
+// off, every node restarted — the cluster must converge within a stated bound: one leader that everyone
+// follows, identical logs, everything committed and applied, identical state machines.
+import { NONE } from '../core/types.ts';
+import type { Simulation } from './simulation.ts';
+
+/** How long a healed cluster may take to converge: enough for several split votes and a long catch-up. */
+export function convergenceBoundMs(sim: Simulation): number {
+  return 20 * sim.config.electionTimeoutMs[1] + 2000;
+}
+
+/** Why the cluster has not converged, or null when it has. */
+export function convergenceProblem(sim: Simulation): string | null {
+  const nodes = sim.nodes;
+  const down = nodes.filter((n) => !n.raft).map((n) => `S${n.id}`);
+  if (down.length > 0) return `${down.join(', ')} down`;
+  const leaders = nodes.filter((n) => n.raft!.role === 'leader');
+  if (leaders.length !== 1) return `${leaders.length} leaders`;
+  const leader = leaders[0]!.raft!;
+  for (const { raft } of nodes) {
+    const r = raft!;
+    if (r.term !== leader.term || r.leader !== leader.id) return `S${r.id} does not follow S${leader.id} in term ${leader.term}`;
+    if (r.log.lastIndex() !== leader.log.lastIndex()) return `S${r.id} has ${r.log.lastIndex()} entries, the leader ${leader.log.lastIndex()}`;
+    if (r.commit !== r.log.lastIndex()) return `S${r.id} committed ${r.commit} of ${r.log.lastIndex()}`;
+    if (r.lastApplied !== r.commit) return `S${r.id} applied ${r.lastApplied} of ${r.commit}`;
+  }
+  // Logs: equal length and equal last term imply equal logs (Log Matching), which the checker verifies.
+  const lastTerm = leader.log.lastTerm();
+  const other = nodes.find((n) => n.raft!.log.lastTerm() !== lastTerm);
+  if (other) return `S${other.id}'s last entry has another term than the leader's`;
+  const hash = nodes[0]!.machine.hash();
+  const differing = nodes.find((n) => n.machine.hash() !== hash);
+  if (differing) return `S${differing.id}'s state machine differs`;
+  return leader.leader === NONE ? 'no leader known' : null;
+}
+
+export interface LivenessOutcome {
+  readonly converged: boolean;
+  /** Virtual time the healing began and the time it converged (or gave up). */
+  readonly healedAtMs: number;
+  readonly endMs: number;
+  readonly problem: string | null;
+}
+
+/** Stop all faults, then run until the cluster converges or the bound passes. */
+export function runLivenessPhase(sim: Simulation): LivenessOutcome {
+  const healedAtMs = sim.now;
+  sim.network.heal();
+  sim.setConfig('lossRatio', 0);
+  sim.setConfig('duplicateRatio', 0);
+  for (const node of sim.nodes) if (!node.raft) sim.restart(node.id);
+  const deadline = healedAtMs + convergenceBoundMs(sim);
+  let problem = convergenceProblem(sim);
+  while (problem !== null && sim.now < deadline && sim.violations.length === 0) {
+    sim.runUntil(Math.min(deadline, sim.now + 10));
+    problem = convergenceProblem(sim);
+  }
+  return { converged: problem === null, healedAtMs, endMs: sim.now, problem };
+}
