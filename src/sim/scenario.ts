@@ -85,7 +85,7 @@ export const NODES_MAX = 9;
 // found is reported. Unknown fields are reported before anything else at their level, since a misspelt field
 // would otherwise surface as a confusing "got nothing" on the field it was meant to be.
 
-/** A whole number, at most, for `runUntilMs` and `claim.leaseMs`: one hour of virtual time. */
+/** The most `runUntilMs` and `claim.leaseMs` may be: one hour of virtual time. */
 export const RUN_UNTIL_MS_MAX = 3_600_000;
 export const DESCRIPTION_CHARACTERS_MAX = 200;
 /** For `put`/`get`/`delete`/`cas` keys and for queue and worker names. */
