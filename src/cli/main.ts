@@ -6,6 +6,9 @@
 // may throw UsageError (from ./args.ts) for bad flags, which prints the
 // message plus usage and exits 2.
 import { UsageError } from './args.ts';
+import { benchCommand } from './bench-command.ts';
+import { fuzzCommand } from './fuzz-command.ts';
+import { simCommand } from './sim-command.ts';
 
 export interface Command {
   /** One line shown by `raft-playground --help`. */
@@ -14,17 +17,10 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-function notYetImplemented(name: string): Command['run'] {
-  return async () => {
-    process.stderr.write(`raft-playground: '${name}' is not implemented yet.\n`);
-    return 1;
-  };
-}
-
 export const commands: Record<string, Command> = {
-  sim: { summary: 'Run one simulated cluster from a scenario and seed.', run: notYetImplemented('sim') },
-  fuzz: { summary: 'Run many seeds and check the Raft safety invariants.', run: notYetImplemented('fuzz') },
-  bench: { summary: 'Measure simulator throughput.', run: notYetImplemented('bench') },
+  sim: simCommand,
+  fuzz: fuzzCommand,
+  bench: benchCommand,
 };
 
 export function usage(): string {

@@ -659,6 +659,8 @@ export class RaftNode {
       reason,
       lastLogTerm: this.log.lastTerm(),
       lastLogIndex: this.log.lastIndex(),
+      candidateLastLogTerm: m.lastLogTerm,
+      candidateLastLogIndex: m.lastLogIndex,
     });
   }
 

@@ -149,9 +149,11 @@ export type CoreEvent =
       readonly preVote: boolean;
       readonly granted: boolean;
       readonly reason: VoteReason;
-      /** With 'log-behind': our last log term and index, to explain the comparison. */
+      /** The voter's and the candidate's last log term and index, to explain the §5.4.1 comparison. */
       readonly lastLogTerm: number;
       readonly lastLogIndex: number;
+      readonly candidateLastLogTerm: number;
+      readonly candidateLastLogIndex: number;
     }
   | { readonly type: 'vote-ignored'; readonly candidate: NodeId; readonly term: number; readonly reason: 'leader-recently-seen' }
   | {

@@ -10,7 +10,7 @@ import { Network } from './network.ts';
 import { SafetyChecker, type Violation } from './safety-checker.ts';
 import { DEFAULT_SIM_CONFIG, NODES_MAX, type NodeRef, type ScenarioAction, type SimConfig } from './scenario.ts';
 import { MemoryStorage } from './storage.ts';
-import { TraceRecorder, summarizeMessage, type ClientOp, type SimEventBody, type TraceListener } from './trace.ts';
+import { TraceRecorder, type ClientOp, type SimEventBody, type TraceListener } from './trace.ts';
 
 export type RaftTuning = Pick<RaftOptions, 'entriesPerMessageMax' | 'bytesPerMessageMax' | 'inflightMessagesMax' | 'uncommittedEntriesMax' | 'applyBatchMax'>;
 
@@ -90,6 +90,7 @@ export class Simulation {
   private readonly queue = new EventQueue<SimEvent>();
   private readonly root: SeededRandom;
   private readonly tuning: Partial<RaftTuning>;
+  private readonly decoded = new WeakMap<Entry, KvCommand>();
   private nextMessageId = 1;
   private nextRequestId = 1;
   private voters: NodeId[];
@@ -284,7 +285,6 @@ export class Simulation {
       return { ok: false, request, reason: proposed.reason, leader: proposed.leader };
     }
     node.pending.set(proposed.index, { request, op, term: proposed.term, ...(onDone ? { onDone } : {}) });
-    this.emit(target, { type: 'client', request, op, outcome: 'proposed', index: proposed.index });
     this.afterInput(node);
     return { ok: true, request, index: proposed.index };
   }
@@ -439,10 +439,12 @@ export class Simulation {
   }
 
   private applyCommitted(node: SimNode, rd: Ready): void {
+    const first = rd.committedEntries[0];
+    if (!first) return;
+    this.emit(node.id, { type: 'apply', firstIndex: first.index, lastIndex: first.index + rd.committedEntries.length - 1 });
     for (const entry of rd.committedEntries) {
       const result = this.applyEntry(node, entry);
       this.checker?.onApply(node.id, entry, this.now);
-      this.emit(node.id, { type: 'apply', index: entry.index, term: entry.term, entryType: entry.type, ...(result === undefined ? {} : { result }) });
       const pending = node.pending.get(entry.index);
       if (!pending) continue;
       node.pending.delete(entry.index);
@@ -458,26 +460,29 @@ export class Simulation {
 
   private applyEntry(node: SimNode, entry: Entry): unknown {
     if (entry.type !== 'command') return undefined;
-    return node.machine.apply(JSON.parse(entry.data) as KvCommand);
+    // Entries are immutable and shared by every node in one process: decode each once.
+    let command = this.decoded.get(entry);
+    if (!command) this.decoded.set(entry, (command = JSON.parse(entry.data) as KvCommand));
+    return node.machine.apply(command);
   }
 
   private send(message: Message): void {
     const id = this.nextMessageId++;
     const route = this.network.route(message.from, message.to);
     if ('drop' in route) {
-      this.emit(message.from, { type: 'send', id, message: summarizeMessage(message), deliverAt: this.now });
+      this.emit(message.from, { type: 'send', id, message, deliverAt: this.now });
       this.emit(message.from, { type: 'drop', id, messageType: message.type, from: message.from, to: message.to, reason: route.drop });
       return;
     }
     route.delaysMs.forEach((delay, copy) => {
       const copyId = copy === 0 ? id : this.nextMessageId++;
       const deliverAt = this.now + delay;
-      this.emit(message.from, copy === 0 ? { type: 'send', id: copyId, message: summarizeMessage(message), deliverAt } : { type: 'send', id: copyId, message: summarizeMessage(message), deliverAt, duplicate: true });
+      this.emit(message.from, copy === 0 ? { type: 'send', id: copyId, message, deliverAt } : { type: 'send', id: copyId, message, deliverAt, duplicate: true });
       this.queue.push(deliverAt, { kind: 'deliver', id: copyId, message });
     });
   }
 
   private emit(node: NodeId, body: SimEventBody): void {
-    this.trace.record({ t: this.now, node, ...body });
+    this.trace.record(this.now, node, body);
   }
 }

@@ -2,10 +2,7 @@
 // decision. The playground animates and explains exactly this stream; `sim --trace` writes it as NDJSON; its
 // fingerprint (`traceHash`) proves two runs identical. docs/trace.md describes every event and reason.
 import type { CoreEvent, Message, MessageType, NodeId } from '../core/types.ts';
-import { RunningHash } from './hash.ts';
-
-/** A message as the trace shows it: every field, but entries only counted (their data is in the log). */
-export type MessageSummary = Omit<Message, 'entries'> & { entries?: number; firstIndex?: number };
+import { hashNumbers, hashString } from './hash.ts';
 
 export type DropReason = 'loss' | 'link-down' | 'node-down';
 
@@ -13,10 +10,11 @@ export type ClientOp = 'put' | 'get' | 'delete' | 'cas' | 'enqueue' | 'claim' | 
 
 export type SimEventBody =
   | CoreEvent
-  | { readonly type: 'send'; readonly id: number; readonly message: MessageSummary; readonly deliverAt: number; readonly duplicate?: true }
+  | { readonly type: 'send'; readonly id: number; readonly message: Message; readonly deliverAt: number; readonly duplicate?: true }
   | { readonly type: 'deliver'; readonly id: number; readonly messageType: MessageType; readonly from: NodeId }
   | { readonly type: 'drop'; readonly id: number; readonly messageType: MessageType; readonly from: NodeId; readonly to: NodeId; readonly reason: DropReason }
-  | { readonly type: 'apply'; readonly index: number; readonly term: number; readonly entryType: string; readonly result?: unknown }
+  /** Entries firstIndex..lastIndex were applied to the node's state machine. */
+  | { readonly type: 'apply'; readonly firstIndex: number; readonly lastIndex: number }
   | { readonly type: 'crash' }
   | { readonly type: 'restart' }
   | { readonly type: 'action'; readonly action: string; readonly detail: unknown; readonly skipped?: string }
@@ -24,7 +22,7 @@ export type SimEventBody =
       readonly type: 'client';
       readonly request: number;
       readonly op: ClientOp;
-      readonly outcome: 'proposed' | 'done' | 'rejected' | 'lost';
+      readonly outcome: 'done' | 'rejected' | 'lost';
       readonly index?: number;
       readonly result?: unknown;
       readonly reason?: string;
@@ -37,11 +35,19 @@ export type TraceEvent = { readonly t: number; readonly node: NodeId } & SimEven
 
 export type TraceListener = (event: TraceEvent) => void;
 
-/** Fingerprints every event and keeps the latest ones for failure reports. */
+/**
+ * Fingerprints every event and keeps the latest ones for failure reports. The fingerprint walks each event's
+ * field values in order, except that a message's entries count by index and term only: their data is fixed
+ * by the proposal that created them.
+ */
 export class TraceRecorder {
-  private readonly hash = new RunningHash();
-  private readonly recent: TraceEvent[] = [];
-  private recentStart = 0;
+  private low = 0x811c9dc5;
+  private high = 0x2545f491;
+  // The latest events, kept as parallel rings so that recording allocates nothing.
+  private readonly recentTimes: number[] = [];
+  private readonly recentNodes: NodeId[] = [];
+  private readonly recentBodies: SimEventBody[] = [];
+  private recentNext = 0;
   count = 0;
 
   constructor(
@@ -49,29 +55,79 @@ export class TraceRecorder {
     private readonly listener?: TraceListener,
   ) {}
 
-  record(event: TraceEvent): void {
-    this.hash.add(JSON.stringify(event));
+  record(t: number, node: NodeId, body: SimEventBody): void {
     this.count++;
-    if (this.recent.length < this.recentMax) this.recent.push(event);
-    else {
-      this.recent[this.recentStart] = event;
-      this.recentStart = (this.recentStart + 1) % this.recentMax;
-    }
-    this.listener?.(event);
+    this.low = hashValue(hashNumbers(this.low, t, node), body);
+    this.high = hashNumbers(this.high, this.low, this.count);
+    this.recentTimes[this.recentNext] = t;
+    this.recentNodes[this.recentNext] = node;
+    this.recentBodies[this.recentNext] = body;
+    this.recentNext = (this.recentNext + 1) % this.recentMax;
+    if (this.listener) this.listener({ t, node, ...body } as TraceEvent);
   }
 
   traceHash(): string {
-    return this.hash.hex();
+    return this.high.toString(16).padStart(8, '0') + this.low.toString(16).padStart(8, '0');
   }
 
   /** The latest events, oldest first. */
   latest(): TraceEvent[] {
-    return [...this.recent.slice(this.recentStart), ...this.recent.slice(0, this.recentStart)];
+    const size = this.recentBodies.length;
+    const start = size < this.recentMax ? 0 : this.recentNext;
+    const events: TraceEvent[] = [];
+    for (let i = 0; i < size; i++) {
+      const slot = (start + i) % size;
+      events.push({ t: this.recentTimes[slot]!, node: this.recentNodes[slot]!, ...this.recentBodies[slot]! } as TraceEvent);
+    }
+    return events;
   }
 }
 
-export function summarizeMessage(m: Message): MessageSummary {
-  if (m.type !== 'AppendEntries') return m;
-  const { entries, ...rest } = m;
-  return entries.length > 0 ? { ...rest, entries: entries.length, firstIndex: entries[0]!.index } : { ...rest, entries: 0 };
+// The fingerprint takes each field's value in order; an event's type fixes which fields it has.
+function hashValue(h: number, value: unknown): number {
+  switch (typeof value) {
+    case 'number':
+      return Number.isInteger(value) ? hashNumbers(h, value) : hashString(String(value), h);
+    case 'string':
+      return hashString(value, h);
+    case 'boolean':
+      return hashNumbers(h, value ? 1 : 2);
+    case 'object': {
+      if (value === null) return hashNumbers(h, 3);
+      if (Array.isArray(value)) {
+        h = hashNumbers(h, value.length);
+        for (const item of value) h = hashValue(h, item);
+        return h;
+      }
+      const record = value as Record<string, unknown>;
+      if ('entries' in record && Array.isArray(record['entries'])) return hashMessage(h, record);
+      for (const key in record) h = hashValue(h, record[key]);
+      return h;
+    }
+    default:
+      return h;
+  }
+}
+
+function hashMessage(h: number, message: Record<string, unknown>): number {
+  for (const key in message) {
+    const value = message[key];
+    if (key === 'entries') {
+      for (const entry of value as { index: number; term: number }[]) h = hashNumbers(h, entry.index, entry.term);
+    } else {
+      h = hashValue(h, value);
+    }
+  }
+  return h;
+}
+
+/** JSON for the NDJSON trace: a message's entries are written as their count and first index. */
+export function traceEventToJson(event: TraceEvent): string {
+  return JSON.stringify(event, (key, value: unknown) => {
+    if (key === 'entries' && Array.isArray(value)) {
+      const first = value[0] as { index: number } | undefined;
+      return first ? { count: value.length, firstIndex: first.index } : { count: 0 };
+    }
+    return value;
+  });
 }

@@ -1,0 +1,87 @@
+// `raft-playground bench sim`: figures, never pass/fail. Wall time is read here, in the CLI, never in the
+// simulator: the simulator only ever sees virtual time.
+import { SeededRandom } from '../core/random.ts';
+import { Simulation } from '../sim/simulation.ts';
+import { UsageError } from './args.ts';
+import type { Command } from './main.ts';
+
+export const benchCommand: Command = {
+  summary: 'Print measured figures: `bench sim` (simulator speed and throughput).',
+  async run(argv) {
+    const [target, ...rest] = argv;
+    if (rest.length > 0) throw new UsageError(`bench takes one target, got '${argv.join(' ')}'.`);
+    if (target !== 'sim') throw new UsageError(`bench expects the target 'sim', got ${target === undefined ? 'nothing' : `'${target}'`}.`);
+    for (const checkSafety of [true, false]) {
+      const speed = measureSimulatedSpeed(checkSafety);
+      process.stdout.write(
+        `sim speed (5 nodes, heartbeat 50 ms, election 150-300 ms, 1000 commands/s, faults on, checker ${checkSafety ? 'on' : 'off'}): ` +
+          `${speed.simulatedMs} ms simulated in ${speed.wallMs.toFixed(0)} ms wall = ${(speed.simulatedMs / speed.wallMs).toFixed(0)}x real time; ` +
+          `${speed.events.toLocaleString('en')} events, ${speed.committed.toLocaleString('en')} commands committed\n`,
+      );
+    }
+    for (const checkSafety of [true, false]) {
+      const throughput = measureThroughput(checkSafety);
+      process.stdout.write(
+        `sim throughput (3 nodes, no faults, full load, checker ${checkSafety ? 'on' : 'off'}): ` +
+          `${Math.round(throughput.committed / (throughput.wallMs / 1000)).toLocaleString('en')} commands committed per wall second ` +
+          `(${throughput.committed.toLocaleString('en')} in ${throughput.wallMs.toFixed(0)} ms)\n`,
+      );
+    }
+    return 0;
+  },
+};
+
+function committedCommands(sim: Simulation): number {
+  const leader = sim.leader();
+  if (leader === null) return 0;
+  const raft = sim.node(leader).raft!;
+  let count = 0;
+  for (let index = raft.log.firstIndex(); index <= raft.commit; index++) if (raft.log.entryAt(index)?.type === 'command') count++;
+  return count;
+}
+
+function measureSimulatedSpeed(checkSafety: boolean) {
+  const simulatedMs = 30_000;
+  const sim = new Simulation({ seed: 7, nodes: 5, config: { lossRatio: 0.01, duplicateRatio: 0.01 }, checkSafety });
+  const random = new SeededRandom(7).fork(1);
+  // Faults: every 2 s a node crashes and comes back 1 s later; every 5 s a 500 ms partition.
+  for (let t = 2000; t < simulatedMs; t += 2000) {
+    const victim = random.intBetween(1, 5);
+    sim.at(t, () => sim.crash(victim));
+    sim.at(t + 1000, () => sim.restart(victim));
+  }
+  for (let t = 5000; t < simulatedMs; t += 5000) {
+    sim.at(t, () => sim.network.partition([[1, 2]], [1, 2, 3, 4, 5]));
+    sim.at(t + 500, () => sim.network.heal());
+  }
+  // 1000 client commands per simulated second, one every millisecond, to the current leader.
+  for (let t = 0; t < simulatedMs; t++) {
+    sim.at(t, () => {
+      const leader = sim.leader();
+      if (leader !== null) sim.submit(leader, 'put', { op: 'put', key: `k${t % 100}`, value: `v${t}` });
+    });
+  }
+  const started = performance.now();
+  sim.runUntil(simulatedMs);
+  const wallMs = performance.now() - started;
+  return { simulatedMs, wallMs, events: sim.trace.count, committed: committedCommands(sim) };
+}
+
+function measureThroughput(checkSafety: boolean) {
+  const simulatedMs = 5_000;
+  const sim = new Simulation({ seed: 3, nodes: 3, checkSafety, tuning: { uncommittedEntriesMax: 8192 } });
+  let sequence = 0;
+  // Keep the leader's pipeline full: every millisecond, propose until it refuses (or 512 at most).
+  for (let t = 0; t < simulatedMs; t++) {
+    sim.at(t, () => {
+      const leader = sim.leader();
+      if (leader === null) return;
+      for (let i = 0; i < 512; i++) {
+        if (!sim.submit(leader, 'put', { op: 'put', key: `k${sequence % 1000}`, value: `v${sequence++}` }).ok) break;
+      }
+    });
+  }
+  const started = performance.now();
+  sim.runUntil(simulatedMs);
+  return { wallMs: performance.now() - started, committed: committedCommands(sim) };
+}
