@@ -46,7 +46,8 @@ function describeFailure(outcome: FuzzOutcome, nodes: number | undefined): strin
     `FAIL seed=${outcome.seed} ${what}`,
     `  settings: ${s.nodes} nodes, election ${s.config.electionTimeoutMs.join('-')} ms, heartbeat ${s.config.heartbeatMs} ms, ` +
       `latency ${s.config.latencyMs.join('-')} ms, loss ${s.config.lossRatio.toFixed(3)}, duplicates ${s.config.duplicateRatio.toFixed(3)}, ` +
-      `preVote ${s.config.preVote}, checkQuorum ${s.config.checkQuorum}`,
+      `preVote ${s.config.preVote}, checkQuorum ${s.config.checkQuorum}, ` +
+      `entries/message ${s.tuning.entriesPerMessageMax}, in flight ${s.tuning.inflightMessagesMax}`,
     '  last events:',
     ...outcome.recent.map((event) => `    ${formatTraceEvent(event)}`),
     `  replay: ${replayCommand(outcome.seed, nodes)}`,
