@@ -19,8 +19,10 @@ export class Progress {
   probeSent = false;
   /** Heard from since the last CheckQuorum round (thesis §6.2). */
   recentActive = false;
-  /** Last index of each unacknowledged AppendEntries, oldest first, in replicate state. */
+  /** Last index of each unacknowledged AppendEntries, oldest first, in replicate state... */
   readonly inflight: number[] = [];
+  /** ...and when each was sent. */
+  private readonly inflightSentAtMs: number[] = [];
 
   constructor(
     readonly id: NodeId,
@@ -35,14 +37,24 @@ export class Progress {
     this.state = 'probe';
     this.next = this.match + 1;
     this.probeSent = false;
-    this.inflight.length = 0;
+    this.clearInflight();
   }
 
   becomeReplicate(): void {
     this.state = 'replicate';
     this.next = this.match + 1;
     this.probeSent = false;
+    this.clearInflight();
+  }
+
+  private clearInflight(): void {
     this.inflight.length = 0;
+    this.inflightSentAtMs.length = 0;
+  }
+
+  private freeOldestInflight(): void {
+    this.inflight.shift();
+    this.inflightSentAtMs.shift();
   }
 
   /** May we send entries (or a probe) now? */
@@ -51,8 +63,8 @@ export class Progress {
     return this.inflight.length < this.inflightMessagesMax;
   }
 
-  /** Record that an AppendEntries carrying entries up to `lastIndex` left. */
-  onSent(lastIndex: number, entryCount: number): void {
+  /** Record that an AppendEntries carrying entries up to `lastIndex` left at `nowMs`. */
+  onSent(lastIndex: number, entryCount: number, nowMs: number): void {
     if (this.state === 'probe') {
       this.probeSent = true;
       return;
@@ -60,14 +72,26 @@ export class Progress {
     if (entryCount > 0) {
       this.next = lastIndex + 1;
       this.inflight.push(lastIndex);
+      this.inflightSentAtMs.push(nowMs);
     }
+  }
+
+  /**
+   * Should the leader re-probe after a heartbeat answer shows the follower behind? In probe state, yes. In
+   * replicate state only when nothing is in flight, or the oldest message has had a whole heartbeat interval
+   * to be answered and may be lost: a re-probe while appends are merely on their way is waste.
+   */
+  needsProbe(nowMs: number, heartbeatMs: number): boolean {
+    if (this.state === 'probe') return true;
+    const oldest = this.inflightSentAtMs[0];
+    return oldest === undefined || oldest <= nowMs - heartbeatMs;
   }
 
   /** A success up to `index`. Returns false when it told us nothing new (a duplicate or reordered answer). */
   acknowledge(index: number): boolean {
     let inflightFreed = false;
     while (this.inflight.length > 0 && this.inflight[0]! <= index) {
-      this.inflight.shift();
+      this.freeOldestInflight();
       inflightFreed = true;
     }
     if (index <= this.match) return inflightFreed;
@@ -97,6 +121,6 @@ export class Progress {
   /** A heartbeat answer: the follower is alive. With every slot taken, let one more message go (etcd). */
   onHeartbeatResponse(): void {
     this.probeSent = false;
-    if (this.state === 'replicate' && this.inflight.length >= this.inflightMessagesMax) this.inflight.shift();
+    if (this.state === 'replicate' && this.inflight.length >= this.inflightMessagesMax) this.freeOldestInflight();
   }
 }

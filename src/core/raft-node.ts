@@ -742,7 +742,7 @@ export class RaftNode {
         if (!pr) return;
         pr.recentActive = true;
         pr.onHeartbeatResponse();
-        if (pr.match < this.log.lastIndex()) this.scheduleReplication(m.from, true);
+        if (pr.match < this.log.lastIndex() && pr.needsProbe(this.now, this.options.heartbeatMs)) this.scheduleReplication(m.from, true);
         return;
       }
       case 'RequestVote':
@@ -835,7 +835,7 @@ export class RaftNode {
       const probing = pr.state === 'probe';
       if (entries.length === 0 && !evenIfEmpty && !probing) return;
       this.send({ type: 'AppendEntries', from: this.id, to: pr.id, term: this.termValue, prevLogIndex, prevLogTerm, entries, leaderCommit: this.commitIndex });
-      pr.onSent(prevLogIndex + entries.length, entries.length);
+      pr.onSent(prevLogIndex + entries.length, entries.length, this.now);
       if (entries.length === 0 || probing) return;
       evenIfEmpty = false;
     }

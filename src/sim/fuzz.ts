@@ -3,7 +3,7 @@
 // A run has a faulty phase, checked after every event, then a liveness phase that must converge.
 import { SeededRandom } from '../core/random.ts';
 import type { NodeId } from '../core/types.ts';
-import { convergenceBoundMs, runLivenessPhase } from './liveness.ts';
+import { runLivenessPhase } from './liveness.ts';
 import type { SimConfig } from './scenario.ts';
 import { Simulation, type RaftTuning } from './simulation.ts';
 import type { Violation } from './safety-checker.ts';
@@ -94,7 +94,7 @@ export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome
   if (sim.violations.length === 0) {
     const outcome = runLivenessPhase(sim);
     if (!outcome.converged && sim.violations.length === 0) {
-      livenessProblem = `not converged ${convergenceBoundMs(sim)} ms after healing: ${outcome.problem}`;
+      livenessProblem = `not converged ${outcome.endMs - outcome.healedAtMs} ms after healing: ${outcome.problem}`;
     }
   }
   const violation = sim.violations[0];

@@ -4,9 +4,17 @@
 import { NONE } from '../core/types.ts';
 import type { Simulation } from './simulation.ts';
 
-/** How long a healed cluster may take to converge: enough for several split votes and a long catch-up. */
+/**
+ * How long a healed cluster may take to converge: twenty election timeouts (many split votes in a row are
+ * vanishingly unlikely), plus the time to ship the whole log to a follower that has none of it at the rate
+ * the pipeline allows (entries per message × messages in flight per round trip), doubled for retries.
+ */
 export function convergenceBoundMs(sim: Simulation): number {
-  return 20 * sim.config.electionTimeoutMs[1] + 2000;
+  const elections = 20 * sim.config.electionTimeoutMs[1];
+  const roundTripMs = 2 * sim.config.latencyMs[1] + 1;
+  const perRoundTrip = sim.tuningValue('entriesPerMessageMax') * sim.tuningValue('inflightMessagesMax');
+  const longestLog = Math.max(...sim.nodes.map((n) => n.storage.lastIndex()));
+  return elections + 2 * Math.ceil(longestLog / perRoundTrip) * roundTripMs + 2000;
 }
 
 /** Why the cluster has not converged, or null when it has. */

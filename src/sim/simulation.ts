@@ -1,7 +1,7 @@
 // A deterministic cluster: N Raft nodes, a virtual clock, a packet simulator, crashes and restarts, client
 // requests and scripted actions. A run is a function of (seed, options, actions): the same inputs give the same
 // trace, byte for byte. Nothing here reads a clock or Math.random.
-import { RaftNode, SAFE, type RaftOptions, type Ready, type UnsafeSwitches } from '../core/raft-node.ts';
+import { DEFAULT_RAFT_OPTIONS, RaftNode, SAFE, type RaftOptions, type Ready, type UnsafeSwitches } from '../core/raft-node.ts';
 import { SeededRandom } from '../core/random.ts';
 import { NONE, type Entry, type Message, type NodeId } from '../core/types.ts';
 import { KvStore, type KvCommand } from '../machines/kv-store.ts';
@@ -366,6 +366,10 @@ export class Simulation {
     this.afterInput(node);
   }
 
+  tuningValue<K extends keyof RaftTuning>(key: K): RaftTuning[K] {
+    return this.tuning[key] ?? DEFAULT_RAFT_OPTIONS[key];
+  }
+
   private raftOptions(id: NodeId): RaftOptions {
     const c = this.config;
     const unsafe: UnsafeSwitches =
@@ -383,11 +387,11 @@ export class Simulation {
       heartbeatMs: c.heartbeatMs,
       preVote: c.preVote,
       checkQuorum: c.checkQuorum,
-      entriesPerMessageMax: this.tuning.entriesPerMessageMax ?? 64,
-      bytesPerMessageMax: this.tuning.bytesPerMessageMax ?? 64 * 1024,
-      inflightMessagesMax: this.tuning.inflightMessagesMax ?? 8,
-      uncommittedEntriesMax: this.tuning.uncommittedEntriesMax ?? 4096,
-      applyBatchMax: this.tuning.applyBatchMax ?? 1024,
+      entriesPerMessageMax: this.tuningValue('entriesPerMessageMax'),
+      bytesPerMessageMax: this.tuningValue('bytesPerMessageMax'),
+      inflightMessagesMax: this.tuningValue('inflightMessagesMax'),
+      uncommittedEntriesMax: this.tuningValue('uncommittedEntriesMax'),
+      applyBatchMax: this.tuningValue('applyBatchMax'),
       unsafe,
     };
   }

@@ -1,8 +1,92 @@
+// A first page: it runs a scenario file in a Web Worker and shows where the cluster ended up and why.
+// The interactive playground (issue 5) grows from here.
+import { wrap } from 'comlink';
+import { useEffect, useState } from 'react';
+import firstElection from '../../scenarios/first-election.json?raw';
+import type { ScenarioRun, ScenarioRunner } from '../worker/scenario-runner.worker.ts';
+import { scenarioFromHash } from './scenario-link.ts';
+import './app.css';
+
+type State = { status: 'running' } | { status: 'done'; run: ScenarioRun } | { status: 'error'; message: string };
+
 export function App() {
+  const [state, setState] = useState<State>({ status: 'running' });
+
+  useEffect(() => {
+    const worker = new Worker(new URL('../worker/scenario-runner.worker.ts', import.meta.url), { type: 'module' });
+    const runner = wrap<ScenarioRunner>(worker);
+    let text: string;
+    try {
+      text = scenarioFromHash(window.location.hash) ?? firstElection;
+    } catch (error) {
+      setState({ status: 'error', message: (error as Error).message });
+      worker.terminate();
+      return;
+    }
+    runner.run(text).then(
+      (run) => setState({ status: 'done', run }),
+      (error: unknown) => setState({ status: 'error', message: error instanceof Error ? error.message : String(error) }),
+    );
+    return () => worker.terminate();
+  }, []);
+
   return (
     <main>
       <h1>Raft Playground</h1>
-      <p>The playground is under construction.</p>
+      {state.status === 'running' && <p aria-live="polite">Running the scenario in a Web Worker…</p>}
+      {state.status === 'error' && (
+        <p role="alert" className="error">
+          This scenario cannot run: {state.message}
+        </p>
+      )}
+      {state.status === 'done' && <ScenarioReport run={state.run} />}
     </main>
+  );
+}
+
+function ScenarioReport({ run }: { run: ScenarioRun }) {
+  const { result } = run;
+  return (
+    <>
+      {run.description && <p className="description">{run.description}</p>}
+      <p>
+        After <span data-testid="clock" data-ms={result.endMs}>{result.endMs} ms</span> of simulated time:{' '}
+        {result.leader === null ? 'no leader' : `S${result.leader} leads`}. Trace fingerprint{' '}
+        <code data-testid="trace-hash">{result.traceHash}</code> over {result.events.toLocaleString('en')} events;{' '}
+        <span data-testid="violations">{result.violations.length === 0 ? 'no safety violations' : `${result.violations.length} safety violations`}</span>.
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Node</th>
+            <th scope="col">Status</th>
+            <th scope="col">Role</th>
+            <th scope="col">Term</th>
+            <th scope="col">Commit</th>
+            <th scope="col">Last index</th>
+          </tr>
+        </thead>
+        <tbody>
+          {result.nodes.map((node) => (
+            <tr key={node.id} data-testid={`node-${node.id}`} data-role={node.role} data-term={node.term} data-status={node.status}>
+              <th scope="row">S{node.id}</th>
+              <td>{node.status}</td>
+              <td>{node.role}</td>
+              <td>{node.term}</td>
+              <td>{node.commitIndex}</td>
+              <td>{node.lastLogIndex}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>What happened</h2>
+      <ol className="events">
+        {run.explained.map((event, i) => (
+          <li key={i}>
+            <span className="time">{event.t} ms</span> {event.text}
+          </li>
+        ))}
+      </ol>
+    </>
   );
 }

@@ -1,0 +1,35 @@
+// The simulator runs the same in a browser worker as in Node: same scenario, same trace fingerprint.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runScenario } from '../src/sim/run-scenario.ts';
+import { parseScenarioText } from '../src/sim/scenario.ts';
+import { encodeScenarioLink } from '../src/ui/scenario-link.ts';
+import { expect, test } from './fixtures.ts';
+
+const scenarioText = (name: string) => readFileSync(join(import.meta.dirname, '..', 'scenarios', name), 'utf8');
+
+test('the default scenario runs in a Web Worker with the trace fingerprint Node computes', async ({ page, saveScreenshot }) => {
+  const expected = runScenario(parseScenarioText(scenarioText('first-election.json')));
+  await page.goto('/');
+  await expect(page.getByTestId('trace-hash')).toHaveText(expected.traceHash);
+  await expect(page.getByTestId(`node-${expected.leader}`)).toHaveAttribute('data-role', 'leader');
+  await expect(page.getByText(`won votes from a majority and became leader of term`).first()).toBeVisible();
+  await saveScreenshot('scenario-report');
+});
+
+test('a scenario shared as #scenario=<base64url> replays exactly', async ({ page }) => {
+  const text = scenarioText('minority-leader.json');
+  const expected = runScenario(parseScenarioText(text));
+  await page.goto(`/#scenario=${encodeScenarioLink(text)}`);
+  await expect(page.getByTestId('trace-hash')).toHaveText(expected.traceHash);
+  await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', String(expected.endMs));
+  for (const node of expected.nodes) {
+    await expect(page.getByTestId(`node-${node.id}`)).toHaveAttribute('data-term', String(node.term));
+  }
+});
+
+test('a malformed shared scenario gets one clear sentence naming the field', async ({ page }) => {
+  const broken = JSON.stringify({ version: 1, seed: 1, nodes: 5, actions: [{ atMs: 5, do: 'crash', node: 7 }], runUntilMs: 100 });
+  await page.goto(`/#scenario=${encodeScenarioLink(broken)}`);
+  await expect(page.getByRole('alert')).toHaveText('This scenario cannot run: actions[0].node: expected 1..5 or "leader", got 7');
+});
