@@ -1,6 +1,6 @@
 // `raft-playground fuzz --seeds N [--first S] [--nodes K]`: random runs with faults, each checked after every
 // event; a failure prints the seed, the broken invariant, the last events and the command that replays it.
-import { fuzzRun, replayCommand, type FuzzOutcome } from '../sim/fuzz.ts';
+import { fuzzRun, replayCommand, type FuzzOutcome, type FuzzRunOptions, type FuzzSettings } from '../sim/fuzz.ts';
 import { NODES_MAX } from '../sim/scenario.ts';
 import { formatTraceEvent } from '../sim/explain.ts';
 import { parseFlags, UsageError } from './args.ts';
@@ -8,25 +8,49 @@ import type { Command } from './main.ts';
 
 const FAILURES_SHOWN_MAX = 5;
 
+/** `--unsafe NAME` turns a teaching switch on for every run, to watch the checker catch what it breaks. */
+const UNSAFE_SWITCHES = {
+  'skip-vote-restriction': 'unsafeSkipVoteRestriction',
+  'commit-previous-terms': 'unsafeCommitPreviousTerms',
+  'forget-vote-on-restart': 'unsafeForgetVoteOnRestart',
+} as const;
+type UnsafeName = keyof typeof UNSAFE_SWITCHES;
+
 export const fuzzCommand: Command = {
-  summary: 'Run N random seeds with faults, checking safety after every event (--seeds N [--first S] [--nodes K]).',
+  summary: 'Run N random seeds with faults, checking safety after every event (--seeds N [--first S] [--nodes K] [--unsafe SWITCH]).',
   async run(argv) {
-    const flags = parseFlags(argv, { seeds: { kind: 'number', required: true }, first: { kind: 'number' }, nodes: { kind: 'number' } });
+    const flags = parseFlags(argv, {
+      seeds: { kind: 'number', required: true },
+      first: { kind: 'number' },
+      nodes: { kind: 'number' },
+      unsafe: { kind: 'string' },
+    });
     if (flags.seeds < 1) throw new UsageError(`--seeds expects at least 1, got ${flags.seeds}.`);
     const first = flags.first ?? 1;
     if (first < 0) throw new UsageError(`--first expects a seed of 0 or more, got ${first}.`);
     if (flags.nodes !== undefined && (flags.nodes < 1 || flags.nodes > NODES_MAX)) {
       throw new UsageError(`--nodes expects 1 to ${NODES_MAX}, got ${flags.nodes}.`);
     }
+    const unsafe = flags.unsafe;
+    if (unsafe !== undefined && !Object.hasOwn(UNSAFE_SWITCHES, unsafe)) {
+      throw new UsageError(`--unsafe expects one of ${Object.keys(UNSAFE_SWITCHES).join(', ')}, got '${unsafe}'.`);
+    }
+    const options: FuzzRunOptions = {
+      ...(flags.nodes === undefined ? {} : { nodes: flags.nodes }),
+      ...(unsafe === undefined
+        ? {}
+        : { adjust: (s: FuzzSettings) => ({ ...s, config: { ...s.config, [UNSAFE_SWITCHES[unsafe as UnsafeName]]: true } }) }),
+    };
+    const replayFlags = [flags.nodes === undefined ? '' : ` --nodes ${flags.nodes}`, unsafe === undefined ? '' : ` --unsafe ${unsafe}`].join('');
     const started = performance.now();
     let failed = 0;
     let events = 0;
     for (let seed = first; seed < first + flags.seeds; seed++) {
-      const outcome = fuzzRun(seed, flags.nodes === undefined ? {} : { nodes: flags.nodes });
+      const outcome = fuzzRun(seed, options);
       events += outcome.events;
       if (outcome.ok) continue;
       failed++;
-      if (failed <= FAILURES_SHOWN_MAX) process.stdout.write(describeFailure(outcome, flags.nodes));
+      if (failed <= FAILURES_SHOWN_MAX) process.stdout.write(describeFailure(outcome, replayFlags));
     }
     const seconds = (performance.now() - started) / 1000;
     process.stdout.write(
@@ -37,7 +61,7 @@ export const fuzzCommand: Command = {
   },
 };
 
-function describeFailure(outcome: FuzzOutcome, nodes: number | undefined): string {
+function describeFailure(outcome: FuzzOutcome, replayFlags: string): string {
   const what = outcome.violation
     ? `invariant=${outcome.violation.invariant} at t=${outcome.violation.t}ms: ${outcome.violation.message}`
     : `liveness: ${outcome.livenessProblem}`;
@@ -50,7 +74,7 @@ function describeFailure(outcome: FuzzOutcome, nodes: number | undefined): strin
       `entries/message ${s.tuning.entriesPerMessageMax}, in flight ${s.tuning.inflightMessagesMax}`,
     '  last events:',
     ...outcome.recent.map((event) => `    ${formatTraceEvent(event)}`),
-    `  replay: ${replayCommand(outcome.seed, nodes)}`,
+    `  replay: ${replayCommand(outcome.seed)}${replayFlags}`,
     '',
   ].join('\n');
 }

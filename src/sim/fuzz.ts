@@ -89,7 +89,8 @@ export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome
     });
   }
 
-  sim.runUntil(settings.faultyMs);
+  // Stop at the first violation, so that the events kept for the report are the ones that led to it.
+  sim.runUntil(settings.faultyMs, () => sim.violations.length > 0);
   let livenessProblem: string | undefined;
   if (sim.violations.length === 0) {
     const outcome = runLivenessPhase(sim);
@@ -142,7 +143,7 @@ function injectFault(sim: Simulation, random: SeededRandom, ids: readonly NodeId
   }
 }
 
-/** The command that replays one seed. */
-export function replayCommand(seed: number, nodes?: number): string {
-  return `npx raft-playground fuzz --seeds 1 --first ${seed}${nodes === undefined ? '' : ` --nodes ${nodes}`}`;
+/** The command that replays one seed (add the run's --nodes and --unsafe flags, if any). */
+export function replayCommand(seed: number): string {
+  return `npx raft-playground fuzz --seeds 1 --first ${seed}`;
 }

@@ -60,7 +60,7 @@ export function runLivenessPhase(sim: Simulation): LivenessOutcome {
   const deadline = healedAtMs + convergenceBoundMs(sim);
   let problem = convergenceProblem(sim);
   while (problem !== null && sim.now < deadline && sim.violations.length === 0) {
-    sim.runUntil(Math.min(deadline, sim.now + 10));
+    sim.runUntil(Math.min(deadline, sim.now + 10), () => sim.violations.length > 0);
     problem = convergenceProblem(sim);
   }
   return { converged: problem === null, healedAtMs, endMs: sim.now, problem };

@@ -177,10 +177,17 @@ export class Simulation {
 
   // ---- Running ----------------------------------------------------------------------------------------------
 
-  /** Process every event up to and including `ms`, then set the clock to `ms`. */
-  runUntil(ms: number): void {
-    while (this.queue.peekTime() <= ms) this.step();
+  /**
+   * Process every event up to and including `ms`, then set the clock to `ms`; or stop right after the event
+   * that makes `stop()` true (returns false then).
+   */
+  runUntil(ms: number, stop?: () => boolean): boolean {
+    while (this.queue.peekTime() <= ms) {
+      this.step();
+      if (stop?.()) return false;
+    }
     this.now = Math.max(this.now, ms);
+    return true;
   }
 
   /** Process the next event. Returns false when nothing is pending. */

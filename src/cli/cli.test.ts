@@ -1,0 +1,92 @@
+// The `raft-playground` bin as a user runs it: a real process, real files, exit codes and output (SPEC §2).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, test } from 'vitest';
+import { runScenario } from '../sim/run-scenario.ts';
+import { parseScenarioText } from '../sim/scenario.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const bin = join(root, 'bin', 'raft-playground.mjs');
+const scenarioPath = join(root, 'scenarios', 'first-election.json');
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: root });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('raft-playground', () => {
+  test('--help lists the commands and exits 0', async () => {
+    const { code, stdout } = await cli('--help');
+    expect(code).toBe(0);
+    for (const command of ['sim', 'fuzz', 'bench']) expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
+  test('an unknown command or flag is bad usage: exit 2 with one sentence and the usage', async () => {
+    const unknown = await cli('explode');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'explode'");
+    const badFlag = await cli('fuzz', '--seeds', 'many');
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toContain("--seeds expects a whole number, got 'many'");
+    expect(badFlag.stderr).toContain('Usage: raft-playground');
+  });
+
+  test('sim --json prints the result object of SPEC §4, identical to an in-process run', async () => {
+    const { code, stdout } = await cli('sim', '--scenario', scenarioPath, '--json');
+    expect(code).toBe(0);
+    const printed = JSON.parse(stdout);
+    const expected = runScenario(parseScenarioText(readFileSync(scenarioPath, 'utf8')));
+    expect(printed).toEqual(JSON.parse(JSON.stringify(expected)));
+    expect(Object.keys(printed)).toEqual(['seed', 'endMs', 'traceHash', 'events', 'violations', 'leader', 'nodes']);
+    expect(Object.keys(printed.nodes[0])).toEqual([
+      'id', 'status', 'role', 'term', 'votedFor', 'commitIndex', 'lastApplied', 'lastLogIndex', 'snapshotIndex', 'machineHash',
+    ]);
+  });
+
+  test('sim --trace writes every event as one JSON object a line, with t, node and type', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'raft-trace-')), 'trace.ndjson');
+    const { code, stdout } = await cli('sim', '--scenario', scenarioPath, '--trace', out, '--json');
+    expect(code).toBe(0);
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(JSON.parse(stdout).events);
+    for (const line of lines) {
+      const event = JSON.parse(line);
+      expect(typeof event.t).toBe('number');
+      expect(typeof event.node).toBe('number');
+      expect(typeof event.type).toBe('string');
+    }
+    expect(lines.some((line) => line.includes('"type":"vote"') && line.includes('"reason":"granted"'))).toBe(true);
+  });
+
+  test('a malformed scenario file is reported in one sentence naming the JSON path, exit 1', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'raft-scenario-')), 'bad.json');
+    writeFileSync(file, JSON.stringify({ version: 1, seed: 1, nodes: 5, actions: [{ atMs: 1, do: 'crash', node: 7 }], runUntilMs: 100 }));
+    const { code, stderr } = await cli('sim', '--scenario', file);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(`raft-playground sim: ${file}: actions[0].node: expected 1..5 or "leader", got 7`);
+  });
+
+  test('fuzz exits 0 when every seed passes and says how many ran', async () => {
+    const { code, stdout } = await cli('fuzz', '--seeds', '5', '--first', '100');
+    expect(code).toBe(0);
+    expect(stdout).toContain('5 seed(s) from 100: 5 passed, 0 failed');
+  });
+
+  test('a failing fuzz seed prints the seed, the invariant, the last events and the command that replays it', async () => {
+    const { code, stdout } = await cli('fuzz', '--seeds', '1', '--first', '2', '--unsafe', 'skip-vote-restriction');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^FAIL seed=2 invariant=LeaderCompleteness at t=\d+ms: /m);
+    expect(stdout).toContain('last events:');
+    expect(stdout).toContain('replay: npx raft-playground fuzz --seeds 1 --first 2 --unsafe skip-vote-restriction');
+    const replay = await cli('fuzz', '--seeds', '1', '--first', '2', '--unsafe', 'skip-vote-restriction');
+    expect(replay.stdout).toBe(stdout.replace(/checked in [\d.]+ s/, replay.stdout.match(/checked in [\d.]+ s/)![0]));
+  });
+});
