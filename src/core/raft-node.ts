@@ -16,6 +16,7 @@ import {
   NONE,
   type AppendEntries,
   type AppendEntriesResponse,
+  type AppendReason,
   type CoreEvent,
   type Entry,
   type HardState,
@@ -369,26 +370,7 @@ export class RaftNode {
   private answerStaleTerm(m: Message): void {
     switch (m.type) {
       case 'AppendEntries':
-        this.send({
-          type: 'AppendEntriesResponse',
-          from: this.id,
-          to: m.from,
-          term: this.termValue,
-          success: false,
-          matchIndex: m.prevLogIndex,
-          conflictTerm: 0,
-          conflictIndex: 0,
-          reason: 'stale-term',
-        });
-        this.events.push({
-          type: 'append',
-          leader: m.from,
-          term: m.term,
-          prevLogIndex: m.prevLogIndex,
-          entries: m.entries.length,
-          success: false,
-          reason: 'stale-term',
-        });
+        this.answerAppend(m, false, m.prevLogIndex, 0, 0, 'stale-term');
         return;
       case 'Heartbeat':
         this.send({ type: 'HeartbeatResponse', from: this.id, to: m.from, term: this.termValue });
@@ -676,37 +658,20 @@ export class RaftNode {
     this.leaderValue = m.from;
     this.lastLeaderContactMs = this.now;
     this.resetElectionTimer();
-    const reply = (success: boolean, matchIndex: number, conflictTerm: number, conflictIndex: number, reason: AppendEntriesResponse['reason']) =>
-      this.send({ type: 'AppendEntriesResponse', from: this.id, to: m.from, term: this.termValue, success, matchIndex, conflictTerm, conflictIndex, reason });
-    const decided = (success: boolean, reason: AppendEntriesResponse['reason'], truncatedFrom?: number) =>
-      this.events.push({
-        type: 'append',
-        leader: m.from,
-        term: m.term,
-        prevLogIndex: m.prevLogIndex,
-        entries: m.entries.length,
-        success,
-        reason,
-        ...(truncatedFrom === undefined ? {} : { truncatedFrom }),
-      });
-
     if (m.prevLogIndex < this.log.snapshotIndex) {
       // Everything we compacted was committed, so it matches the leader's log: acknowledge what we hold.
-      reply(true, this.commitIndex, 0, 0, 'ok');
-      decided(true, 'ok');
+      this.answerAppend(m, true, this.commitIndex, 0, 0, 'ok');
       return;
     }
     // §5.3 consistency check, answering with the conflict term and its first index for fast backup.
     if (m.prevLogIndex > this.log.lastIndex()) {
-      reply(false, m.prevLogIndex, 0, this.log.lastIndex() + 1, 'missing-entry');
-      decided(false, 'missing-entry');
+      this.answerAppend(m, false, m.prevLogIndex, 0, this.log.lastIndex() + 1, 'missing-entry');
       return;
     }
     const ourTerm = this.log.termAt(m.prevLogIndex)!;
     if (ourTerm !== m.prevLogTerm) {
       const conflictIndex = Math.max(this.log.firstIndexOfTerm(ourTerm, m.prevLogIndex), this.commitIndex + 1);
-      reply(false, m.prevLogIndex, ourTerm, conflictIndex, 'term-mismatch');
-      decided(false, 'term-mismatch');
+      this.answerAppend(m, false, m.prevLogIndex, ourTerm, conflictIndex, 'term-mismatch');
       return;
     }
     // §5.3: delete an existing entry that conflicts with a new one (same index, other term) and all that
@@ -726,8 +691,29 @@ export class RaftNode {
     const lastNewIndex = m.prevLogIndex + m.entries.length;
     // Figure 2: commitIndex = min(leaderCommit, index of last new entry).
     this.commitTo(Math.min(m.leaderCommit, lastNewIndex));
-    reply(true, lastNewIndex, 0, 0, 'ok');
-    decided(true, 'ok', truncatedFrom);
+    this.answerAppend(m, true, lastNewIndex, 0, 0, 'ok', truncatedFrom);
+  }
+
+  private answerAppend(
+    m: AppendEntries,
+    success: boolean,
+    matchIndex: number,
+    conflictTerm: number,
+    conflictIndex: number,
+    reason: AppendReason,
+    truncatedFrom?: number,
+  ): void {
+    this.send({ type: 'AppendEntriesResponse', from: this.id, to: m.from, term: this.termValue, success, matchIndex, conflictTerm, conflictIndex, reason });
+    this.events.push({
+      type: 'append',
+      leader: m.from,
+      term: m.term,
+      prevLogIndex: m.prevLogIndex,
+      entries: m.entries.length,
+      success,
+      reason,
+      ...(truncatedFrom === undefined ? {} : { truncatedFrom }),
+    });
   }
 
   // ---- Leader -----------------------------------------------------------------------------------------------
