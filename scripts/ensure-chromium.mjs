@@ -19,7 +19,8 @@ function fail(sentence) {
  */
 function run(cmd, args) {
   console.log(`ensure-chromium: $ ${cmd} ${args.join(' ')}`);
-  const result = spawnSync(cmd, args, { stdio: 'inherit' });
+  // No questions from apt: CI has no terminal to answer them.
+  const result = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   if (result.error) return `could not start ${cmd}: ${result.error.message}`;
   if (result.status !== 0) return `'${cmd} ${args.join(' ')}' exited with status ${result.status ?? result.signal}`;
   return undefined;
