@@ -392,13 +392,17 @@ export class RaftNode {
       this.votedForValue = NONE;
       this.hardStateDirty = true;
     }
+    // Figure 2: the election timer restarts only on word from the current leader or on granting a vote, so
+    // stepping down to a newer term keeps a running timer. Otherwise candidates that cannot win would keep
+    // pushing back the timer of the one node that can. A leader (or a node starting up) has none running.
+    const timerRunning = this.roleValue !== 'leader' && reason !== 'start';
     this.reset();
     this.roleValue = 'follower';
     this.leaderValue = leader;
     if (leader !== NONE) this.lastLeaderContactMs = this.now;
     this.stepRole = this.stepFollower;
     this.tickRole = this.tickElection;
-    this.resetElectionTimer();
+    if (!timerRunning) this.resetElectionTimer();
     this.events.push(peer === undefined ? { type: 'role', role: 'follower', term, reason } : { type: 'role', role: 'follower', term, reason, peer });
   }
 
