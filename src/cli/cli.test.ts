@@ -81,12 +81,12 @@ describe('raft-playground', () => {
   });
 
   test('a failing fuzz seed prints the seed, the invariant, the last events and the command that replays it', async () => {
-    const { code, stdout } = await cli('fuzz', '--seeds', '1', '--first', '2', '--unsafe', 'skip-vote-restriction');
+    const { code, stdout } = await cli('fuzz', '--seeds', '1', '--first', '6', '--unsafe', 'skip-vote-restriction');
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^FAIL seed=2 invariant=LeaderCompleteness at t=\d+ms: /m);
+    expect(stdout).toMatch(/^FAIL seed=6 invariant=LeaderCompleteness at t=\d+ms: /m);
     expect(stdout).toContain('last events:');
-    expect(stdout).toContain('replay: npx raft-playground fuzz --seeds 1 --first 2 --unsafe skip-vote-restriction');
-    const replay = await cli('fuzz', '--seeds', '1', '--first', '2', '--unsafe', 'skip-vote-restriction');
+    expect(stdout).toContain('replay: npx raft-playground fuzz --seeds 1 --first 6 --unsafe skip-vote-restriction');
+    const replay = await cli('fuzz', '--seeds', '1', '--first', '6', '--unsafe', 'skip-vote-restriction');
     expect(replay.stdout).toBe(stdout.replace(/checked in [\d.]+ s/, replay.stdout.match(/checked in [\d.]+ s/)![0]));
   });
 });

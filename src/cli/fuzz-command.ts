@@ -71,7 +71,7 @@ function describeFailure(outcome: FuzzOutcome, replayFlags: string): string {
     `  settings: ${s.nodes} nodes, election ${s.config.electionTimeoutMs.join('-')} ms, heartbeat ${s.config.heartbeatMs} ms, ` +
       `latency ${s.config.latencyMs.join('-')} ms, loss ${s.config.lossRatio.toFixed(3)}, duplicates ${s.config.duplicateRatio.toFixed(3)}, ` +
       `preVote ${s.config.preVote}, checkQuorum ${s.config.checkQuorum}, ` +
-      `entries/message ${s.tuning.entriesPerMessageMax}, in flight ${s.tuning.inflightMessagesMax}`,
+      `entries/message ${s.config.entriesPerMessageMax}, in flight ${s.config.inflightMessagesMax}`,
     '  last events:',
     ...outcome.recent.map((event) => `    ${formatTraceEvent(event)}`),
     `  replay: ${replayCommand(outcome.seed)}${replayFlags}`,

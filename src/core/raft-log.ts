@@ -115,7 +115,8 @@ export class RaftLog {
   /** Remove every entry at or after `index`. */
   truncateFrom(index: number): void {
     if (index <= this.snapshotIndexValue) throw new Error(`truncate at ${index}: at or below the snapshot`);
-    this.entries.length = Math.max(0, index - this.snapshotIndexValue - 1);
+    if (index > this.lastIndex()) return;
+    this.entries.length = index - this.snapshotIndexValue - 1;
     this.unstableFromIndex = Math.min(this.unstableFromIndex, index);
   }
 

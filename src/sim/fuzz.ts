@@ -5,15 +5,13 @@ import { SeededRandom } from '../core/random.ts';
 import type { NodeId } from '../core/types.ts';
 import { runLivenessPhase } from './liveness.ts';
 import type { SimConfig } from './scenario.ts';
-import { Simulation, type RaftTuning } from './simulation.ts';
+import { Simulation } from './simulation.ts';
 import type { Violation } from './safety-checker.ts';
 import type { TraceEvent } from './trace.ts';
 
 export interface FuzzSettings {
   readonly nodes: number;
   readonly config: SimConfig;
-  /** Batching and pipelining bounds: small ones split what a leader sends, which exposes other orders. */
-  readonly tuning: Pick<RaftTuning, 'entriesPerMessageMax' | 'inflightMessagesMax'>;
   readonly faultyMs: number;
   /** Mean time between faults. */
   readonly faultEveryMs: number;
@@ -49,6 +47,9 @@ export function drawSettings(seed: number, nodes?: number): FuzzSettings {
     preVote: random.chance(0.5),
     checkQuorum: random.chance(0.5),
     snapshotEveryEntries: 0,
+    // Small batching and pipelining bounds split what a leader sends, which exposes other orders.
+    entriesPerMessageMax: random.pick([1, 2, 4, 64]),
+    inflightMessagesMax: random.pick([1, 2, 8]),
     unsafeSkipVoteRestriction: false,
     unsafeCommitPreviousTerms: false,
     unsafeForgetVoteOnRestart: false,
@@ -56,7 +57,6 @@ export function drawSettings(seed: number, nodes?: number): FuzzSettings {
   return {
     nodes: nodes ?? random.pick([1, 2, 3, 3, 4, 5, 5, 5, 6, 7, 7, 9]),
     config,
-    tuning: { entriesPerMessageMax: random.pick([1, 2, 4, 64]), inflightMessagesMax: random.pick([1, 2, 8]) },
     faultyMs: random.intBetween(2000, 5000),
     faultEveryMs: random.intBetween(50, 400),
     requestEveryMs: random.intBetween(5, 60),
@@ -72,7 +72,7 @@ export interface FuzzRunOptions {
 export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome {
   const drawn = drawSettings(seed, options.nodes);
   const settings = options.adjust ? options.adjust(drawn) : drawn;
-  const sim = new Simulation({ seed, nodes: settings.nodes, config: settings.config, tuning: settings.tuning });
+  const sim = new Simulation({ seed, nodes: settings.nodes, config: settings.config });
   const random = new SeededRandom(seed).fork(0xfa17);
   const ids: NodeId[] = sim.nodes.map((n) => n.id);
 

@@ -832,8 +832,7 @@ function figure8(unsafeCommitPreviousTerms: boolean): { sim: Simulation; at: Fig
   const sim = new Simulation({
     seed: 8,
     nodes: 5,
-    config: { latencyMs: [10, 10], electionTimeoutMs: [1000, 2000], unsafeCommitPreviousTerms },
-    tuning: { entriesPerMessageMax: 1 },
+    config: { latencyMs: [10, 10], electionTimeoutMs: [1000, 2000], unsafeCommitPreviousTerms, entriesPerMessageMax: 1 },
   });
   const all = ids(sim);
   const at: Figure8Checkpoints = {};

@@ -12,7 +12,7 @@ import type { Simulation } from './simulation.ts';
 export function convergenceBoundMs(sim: Simulation): number {
   const elections = 20 * sim.config.electionTimeoutMs[1];
   const roundTripMs = 2 * sim.config.latencyMs[1] + 1;
-  const perRoundTrip = sim.tuningValue('entriesPerMessageMax') * sim.tuningValue('inflightMessagesMax');
+  const perRoundTrip = sim.config.entriesPerMessageMax * sim.config.inflightMessagesMax;
   const longestLog = Math.max(...sim.nodes.map((n) => n.storage.lastIndex()));
   return elections + 2 * Math.ceil(longestLog / perRoundTrip) * roundTripMs + 2000;
 }

@@ -354,7 +354,7 @@ describe('parseScenario: config errors', () => {
   it('rejects unknown config keys, listing the known ones', () => {
     expect(() => parseScenario(withConfig({ heartbeat: 50 }))).toThrow(
       'config.heartbeat: unknown field (expected one of checkQuorum, duplicateRatio, electionTimeoutMs, ' +
-        'heartbeatMs, latencyMs, lossRatio, preVote, snapshotEveryEntries, unsafeCommitPreviousTerms, ' +
+        'entriesPerMessageMax, heartbeatMs, inflightMessagesMax, latencyMs, lossRatio, preVote, snapshotEveryEntries, unsafeCommitPreviousTerms, ' +
         'unsafeForgetVoteOnRestart, unsafeSkipVoteRestriction)',
     );
   });
@@ -569,10 +569,11 @@ describe('set actions', () => {
       'unknown key',
       { key: 'speed', value: 1 },
       'actions[0].key: expected one of electionTimeoutMs, heartbeatMs, latencyMs, lossRatio, duplicateRatio, preVote, ' +
-        'checkQuorum, snapshotEveryEntries, unsafeSkipVoteRestriction, unsafeCommitPreviousTerms, ' +
+        'checkQuorum, snapshotEveryEntries, entriesPerMessageMax, inflightMessagesMax, unsafeSkipVoteRestriction, unsafeCommitPreviousTerms, ' +
         'unsafeForgetVoteOnRestart, got "speed"',
     ],
     ['lossRatio out of range', { key: 'lossRatio', value: 2 }, 'actions[0].value: expected a number from 0 to 1, got 2'],
+    ['entriesPerMessageMax of zero', { key: 'entriesPerMessageMax', value: 0 }, 'actions[0].value: expected a whole number from 1 to 1024, got 0'],
     ['missing value', { key: 'preVote' }, 'actions[0].value: expected true or false, got nothing'],
     [
       'latency of one number',
@@ -648,6 +649,8 @@ describe('formatScenario', () => {
     "preVote": false,
     "checkQuorum": false,
     "snapshotEveryEntries": 0,
+    "entriesPerMessageMax": 64,
+    "inflightMessagesMax": 8,
     "unsafeSkipVoteRestriction": false,
     "unsafeCommitPreviousTerms": false,
     "unsafeForgetVoteOnRestart": false

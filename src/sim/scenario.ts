@@ -14,6 +14,10 @@ export interface SimConfig {
   checkQuorum: boolean;
   /** Take a snapshot once this many entries follow the last one (0: never). */
   snapshotEveryEntries: number;
+  /** Batching: at most this many entries in one AppendEntries. */
+  entriesPerMessageMax: number;
+  /** Pipelining: at most this many unacknowledged AppendEntries to one follower. */
+  inflightMessagesMax: number;
   /** Teaching switches: each removes one safety rule (see the README). */
   unsafeSkipVoteRestriction: boolean;
   unsafeCommitPreviousTerms: boolean;
@@ -29,6 +33,8 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   preVote: false,
   checkQuorum: false,
   snapshotEveryEntries: 0,
+  entriesPerMessageMax: 64,
+  inflightMessagesMax: 8,
   unsafeSkipVoteRestriction: false,
   unsafeCommitPreviousTerms: false,
   unsafeForgetVoteOnRestart: false,
@@ -323,6 +329,8 @@ const CONFIG_RULES: ConfigRules = {
   preVote: readBoolean,
   checkQuorum: readBoolean,
   snapshotEveryEntries: (value, path) => readWholeAtLeast(value, path, 0),
+  entriesPerMessageMax: (value, path) => readWhole(value, path, 1, 1024),
+  inflightMessagesMax: (value, path) => readWhole(value, path, 1, 256),
   unsafeSkipVoteRestriction: readBoolean,
   unsafeCommitPreviousTerms: readBoolean,
   unsafeForgetVoteOnRestart: readBoolean,

@@ -12,7 +12,7 @@ const load = (name: string): Scenario => parseScenarioText(readFileSync(join(dir
 const files = readdirSync(dir).filter((name) => name.endsWith('.json'));
 
 /** Scenarios that show safety breaking on purpose, with the invariant the checker must report. */
-const EXPECTED_VIOLATIONS: Record<string, string> = {};
+const EXPECTED_VIOLATIONS: Record<string, string> = { 'figure-8-unsafe-commit.json': 'LeaderCompleteness' };
 
 describe.each(files)('%s', (name) => {
   test('is valid, described, deterministic, and safe (or breaks exactly as intended)', () => {
@@ -75,4 +75,19 @@ test('rejoin without PreVote: the returning server raises the term and deposes t
   expect(Math.max(...without.nodes.map((n) => n.term))).toBeGreaterThan(5);
   expect(withPreVote.nodes.map((n) => n.term)).toEqual([1, 1, 1, 1, 1]);
   expect(withPreVote.leader).toBe(1);
+});
+
+test('figure-8: the old entry on a majority was never committed, so the leader that overwrote it lost nothing', () => {
+  const { sim, events } = runWithTrace('figure-8.json');
+  expect(events.some((e) => e.type === 'client' && e.outcome === 'done' && e.op === 'put' && e.node === 1)).toBe(false);
+  for (const node of sim.nodes) {
+    expect(node.machine.get('x')).toBeUndefined();
+    expect(node.machine.get('y')).toBe('s5');
+  }
+});
+
+test('figure-8-unsafe-commit: counting replicas of an old-term entry commits it, and S5 then overwrites a committed entry', () => {
+  const { sim } = runWithTrace('figure-8-unsafe-commit.json');
+  const invariants = new Set(sim.violations.map((v) => v.invariant));
+  expect([...invariants].sort()).toEqual(['CommittedEntryChanged', 'LeaderCompleteness', 'StateMachineSafety']);
 });

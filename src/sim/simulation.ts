@@ -12,7 +12,8 @@ import { DEFAULT_SIM_CONFIG, NODES_MAX, type NodeRef, type ScenarioAction, type 
 import { MemoryStorage } from './storage.ts';
 import { TraceRecorder, type ClientOp, type SimEventBody, type TraceListener } from './trace.ts';
 
-export type RaftTuning = Pick<RaftOptions, 'entriesPerMessageMax' | 'bytesPerMessageMax' | 'inflightMessagesMax' | 'uncommittedEntriesMax' | 'applyBatchMax'>;
+/** Bounds that scenarios do not set (batching and pipelining are in SimConfig). */
+export type RaftTuning = Pick<RaftOptions, 'bytesPerMessageMax' | 'uncommittedEntriesMax' | 'applyBatchMax'>;
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -394,9 +395,9 @@ export class Simulation {
       heartbeatMs: c.heartbeatMs,
       preVote: c.preVote,
       checkQuorum: c.checkQuorum,
-      entriesPerMessageMax: this.tuningValue('entriesPerMessageMax'),
+      entriesPerMessageMax: c.entriesPerMessageMax,
       bytesPerMessageMax: this.tuningValue('bytesPerMessageMax'),
-      inflightMessagesMax: this.tuningValue('inflightMessagesMax'),
+      inflightMessagesMax: c.inflightMessagesMax,
       uncommittedEntriesMax: this.tuningValue('uncommittedEntriesMax'),
       applyBatchMax: this.tuningValue('applyBatchMax'),
       unsafe,
