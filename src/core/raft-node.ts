@@ -396,6 +396,10 @@ export class RaftNode {
     // stepping down to a newer term keeps a running timer. Otherwise candidates that cannot win would keep
     // pushing back the timer of the one node that can. A leader (or a node starting up) has none running.
     const timerRunning = this.roleValue !== 'leader' && reason !== 'start';
+    if (this.transferTarget !== NONE && reason === 'higher-term' && peer === this.transferTarget) {
+      this.events.push({ type: 'transfer', target: this.transferTarget, phase: 'completed' });
+      this.transferTarget = NONE;
+    }
     this.reset();
     this.roleValue = 'follower';
     this.leaderValue = leader;

@@ -171,4 +171,4 @@ export type CoreEvent =
   | { readonly type: 'propose'; readonly index: number; readonly term: number }
   | { readonly type: 'transfer'; readonly target: NodeId; readonly phase: TransferPhase };
 
-export type TransferPhase = 'started' | 'timeout-now-sent' | 'aborted' | 'rejected';
+export type TransferPhase = 'started' | 'timeout-now-sent' | 'completed' | 'aborted';

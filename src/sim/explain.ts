@@ -65,10 +65,10 @@ export function explainEvent(event: TraceEvent): string | null {
           return `${who} began handing leadership to ${S(event.target)} (thesis §3.10).`;
         case 'timeout-now-sent':
           return `${who} told ${S(event.target)}, now up to date, to start an election at once (TimeoutNow, thesis §3.10).`;
+        case 'completed':
+          return `${S(event.target)} took over from ${who}: the leadership transfer is done (thesis §3.10).`;
         case 'aborted':
           return `${who} stopped handing leadership to ${S(event.target)}.`;
-        case 'rejected':
-          return `${who} could not hand leadership to ${S(event.target)}.`;
       }
       return null;
     case 'drop': {

@@ -1,0 +1,717 @@
+// Beyond §5 of the paper: PreVote (thesis §9.6), CheckQuorum (thesis §6.2), leadership transfer (thesis §3.10)
+// and flow control. The harness is the one of raft-paper.test.ts (repeated here: a test file cannot import
+// another without running its tests twice).
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_RAFT_OPTIONS, RaftNode, type RaftOptions, type Ready, type StoredState } from './raft-node.ts';
+import type { Random } from './random.ts';
+import {
+  NONE,
+  type AppendEntries,
+  type CoreEvent,
+  type Entry,
+  type HardState,
+  type Heartbeat,
+  type Message,
+  type NodeId,
+  type PreVote,
+  type RequestVote,
+} from './types.ts';
+
+// ---- Harness ------------------------------------------------------------------------------------------------
+
+type Tunables = Partial<Omit<RaftOptions, 'id' | 'voters'>>;
+
+/** Exact timing: every election timeout this node draws is `min + offsetMs` (clamped to the range). */
+class FixedRandom implements Random {
+  constructor(private readonly offsetMs: number) {}
+  next(): number {
+    return 0;
+  }
+  intBetween(min: number, max: number): number {
+    return Math.min(max, min + this.offsetMs);
+  }
+}
+
+/** One entry; its data names its term and index, so entries of different terms never look alike. */
+function entry(index: number, term: number, data = `t${term}i${index}`): Entry {
+  return { index, term, type: 'command', data };
+}
+
+/** A log holding entries of the given terms at indexes 1, 2, 3, ... */
+function logOf(...terms: number[]): Entry[] {
+  return terms.map((term, i) => entry(i + 1, term));
+}
+
+function allEntries(node: RaftNode): Entry[] {
+  return node.log.lastIndex() === 0 ? [] : node.log.slice(1, node.log.lastIndex());
+}
+
+function termsOf(entries: readonly Entry[]): number[] {
+  return entries.map((e) => e.term);
+}
+
+function ofType<T extends Message['type']>(messages: readonly Message[], type: T): Extract<Message, { type: T }>[] {
+  return messages.filter((m): m is Extract<Message, { type: T }> => m.type === type);
+}
+
+type EventOf<T extends CoreEvent['type']> = Extract<CoreEvent, { type: T }>;
+function eventsOf<T extends CoreEvent['type']>(events: readonly CoreEvent[], type: T): EventOf<T>[] {
+  return events.filter((e): e is EventOf<T> => e.type === type);
+}
+
+const ae = (from: NodeId, to: NodeId, term: number, prevLogIndex: number, prevLogTerm: number, entries: Entry[], leaderCommit = 0): AppendEntries => ({
+  type: 'AppendEntries',
+  from,
+  to,
+  term,
+  prevLogIndex,
+  prevLogTerm,
+  entries,
+  leaderCommit,
+});
+const rv = (from: NodeId, to: NodeId, term: number, lastLogIndex: number, lastLogTerm: number): RequestVote => ({
+  type: 'RequestVote',
+  from,
+  to,
+  term,
+  lastLogIndex,
+  lastLogTerm,
+  transfer: false,
+});
+const hb = (from: NodeId, to: NodeId, term: number, leaderCommit = 0): Heartbeat => ({ type: 'Heartbeat', from, to, term, leaderCommit });
+
+/** A node's stable storage: what survives a crash. */
+class Disk {
+  hardState: HardState = { term: 0, votedFor: NONE };
+  entries: Entry[] = [];
+
+  persist(rd: Ready): void {
+    if (rd.hardState) this.hardState = rd.hardState;
+    const first = rd.entries[0];
+    if (!first) return;
+    if (first.index > this.entries.length + 1) throw new Error(`disk: append at ${first.index} leaves a gap after ${this.entries.length}`);
+    this.entries.length = first.index - 1;
+    this.entries.push(...rd.entries);
+  }
+
+  load(): StoredState {
+    return { hardState: this.hardState, entries: [...this.entries], snapshotIndex: 0, snapshotTerm: 0 };
+  }
+}
+
+interface Member {
+  node: RaftNode;
+  readonly disk: Disk;
+  up: boolean;
+  /** Entries handed to the state machine since the node last started. */
+  applied: Entry[];
+  readonly events: CoreEvent[];
+  /** Every Ready, with the hard state that was durable before it was persisted. */
+  readonly readies: { readonly rd: Ready; readonly durableBefore: HardState }[];
+}
+
+interface ClusterSetup {
+  readonly options?: Tunables;
+  /** What each node finds on disk when it first starts. */
+  readonly stored?: Readonly<Record<NodeId, { term?: number; votedFor?: NodeId; log?: Entry[] }>>;
+  /** Each node's Random; by default node i draws election timeouts of min + (i - 1) * 10 ms. */
+  readonly random?: (id: NodeId) => Random;
+}
+
+/**
+ * N nodes with in-memory disks and an instant, loss-free network that the test controls: `partition`/`isolate`
+ * cut links, `drop` loses chosen messages, `crash`/`restart` stop a node and bring it back from its disk.
+ * Time only moves when the test moves it (`now`, `tickAll`, `run`).
+ */
+/** Every cluster a test builds; after each test, none may have sent a message before persisting its promise. */
+const clustersOfThisTest: Cluster[] = [];
+afterEach(() => {
+  for (const c of clustersOfThisTest.splice(0)) expect(c.violations).toEqual([]);
+});
+
+class Cluster {
+  now = 0;
+  readonly ids: readonly NodeId[];
+  /** Every message any node sent, delivered or not. */
+  readonly sent: Message[] = [];
+  /** Messages that left before what they promise was durable (thesis §3.8); should stay empty. */
+  readonly violations: string[] = [];
+  /** Return true to lose a message; consulted when it would be delivered. */
+  drop: (m: Message) => boolean = () => false;
+  private readonly members = new Map<NodeId, Member>();
+  private readonly groupOf = new Map<NodeId, number>();
+
+  constructor(
+    size: number,
+    private readonly setup: ClusterSetup = {},
+  ) {
+    clustersOfThisTest.push(this);
+    this.ids = Array.from({ length: size }, (_, i) => i + 1);
+    for (const id of this.ids) {
+      const disk = new Disk();
+      const stored = setup.stored?.[id];
+      if (stored) {
+        disk.hardState = { term: stored.term ?? 0, votedFor: stored.votedFor ?? NONE };
+        disk.entries = [...(stored.log ?? [])];
+      }
+      this.members.set(id, { node: this.boot(id, disk), disk, up: true, applied: [], events: [], readies: [] });
+    }
+  }
+
+  options(id: NodeId): RaftOptions {
+    return { ...DEFAULT_RAFT_OPTIONS, ...this.setup.options, id, voters: this.ids };
+  }
+
+  private boot(id: NodeId, disk: Disk): RaftNode {
+    const random = this.setup.random?.(id) ?? new FixedRandom((id - 1) * 10);
+    return new RaftNode(this.options(id), disk.load(), random, this.now);
+  }
+
+  member(id: NodeId): Member {
+    const m = this.members.get(id);
+    if (!m) throw new Error(`no node ${id}`);
+    return m;
+  }
+
+  node(id: NodeId): RaftNode {
+    return this.member(id).node;
+  }
+
+  /** The host loop for one node. Returns the messages it sent. */
+  flush(id: NodeId): Message[] {
+    const m = this.member(id);
+    const out: Message[] = [];
+    if (!m.up) return out;
+    while (m.node.hasReady()) {
+      const rd = m.node.ready();
+      const durableBefore = m.disk.hardState;
+      m.disk.persist(rd);
+      this.checkDurable(id, rd);
+      m.readies.push({ rd, durableBefore });
+      m.events.push(...rd.events);
+      m.applied.push(...rd.committedEntries);
+      this.sent.push(...rd.messages);
+      out.push(...rd.messages);
+      m.node.advance(rd);
+    }
+    return out;
+  }
+
+  flushAll(): Message[] {
+    return this.ids.flatMap((id) => this.flush(id));
+  }
+
+  canDeliver(m: Message): boolean {
+    const to = this.members.get(m.to);
+    if (!to?.up || !this.member(m.from).up) return false;
+    if ((this.groupOf.get(m.from) ?? 0) !== (this.groupOf.get(m.to) ?? 0)) return false;
+    return !this.drop(m);
+  }
+
+  deliver(m: Message): boolean {
+    if (!this.canDeliver(m)) return false;
+    this.node(m.to).step(m, this.now);
+    return true;
+  }
+
+  /** Drain every node and deliver what they send, until the cluster is quiet. Returns the delivered messages. */
+  deliverAll(): Message[] {
+    const delivered: Message[] = [];
+    for (let round = 0; ; round++) {
+      if (round > 10_000) throw new Error('the cluster never went quiet');
+      const batch = this.flushAll();
+      if (batch.length === 0) return delivered;
+      for (const m of batch) if (this.deliver(m)) delivered.push(m);
+    }
+  }
+
+  /** Only nodes in the same group can talk; nodes not named form one more group. */
+  partition(...groups: NodeId[][]): void {
+    this.groupOf.clear();
+    groups.forEach((group, i) => group.forEach((id) => this.groupOf.set(id, i + 1)));
+  }
+
+  isolate(...ids: NodeId[]): void {
+    this.partition(...ids.map((id) => [id]));
+  }
+
+  heal(): void {
+    this.groupOf.clear();
+  }
+
+  crash(id: NodeId): void {
+    this.member(id).up = false;
+  }
+
+  /** Bring a node back from what its disk holds; all volatile state, applied entries included, is gone. */
+  restart(id: NodeId): void {
+    const m = this.member(id);
+    m.node = this.boot(id, m.disk);
+    m.up = true;
+    m.applied = [];
+  }
+
+  tickAll(): void {
+    for (const id of this.ids) if (this.member(id).up) this.node(id).tick(this.now);
+  }
+
+  /** Let `ms` pass in steps, ticking every node and delivering everything after each step. */
+  run(ms: number, stepMs = 10): void {
+    const end = this.now + ms;
+    while (this.now < end) {
+      this.now = Math.min(end, this.now + stepMs);
+      this.tickAll();
+      this.deliverAll();
+    }
+  }
+
+  /** Force `id` to time out and let the election run to its end. */
+  elect(id: NodeId): void {
+    this.node(id).timeout(this.now);
+    this.deliverAll();
+    expect(this.node(id).role).toBe('leader');
+  }
+
+  leaders(): NodeId[] {
+    return this.ids.filter((id) => this.member(id).up && this.node(id).role === 'leader');
+  }
+
+  progressOf(leader: NodeId, follower: NodeId) {
+    const pr = this.node(leader)
+      .status()
+      .progress.find((p) => p.id === follower);
+    if (!pr) throw new Error(`S${leader} tracks no progress for S${follower}`);
+    return pr;
+  }
+
+  private checkDurable(id: NodeId, rd: Ready): void {
+    const { hardState, entries } = this.member(id).disk;
+    for (const m of rd.messages) {
+      if (m.type === 'RequestVoteResponse' && m.granted && (hardState.term !== m.term || hardState.votedFor !== m.to)) {
+        this.violations.push(`S${id} granted its vote to S${m.to} in term ${m.term} with ${JSON.stringify(hardState)} on disk`);
+      }
+      if (m.type === 'RequestVote' && (hardState.term !== m.term || hardState.votedFor !== id)) {
+        this.violations.push(`S${id} asked for votes in term ${m.term} with ${JSON.stringify(hardState)} on disk`);
+      }
+      if (m.type === 'AppendEntriesResponse' && m.success) {
+        const node = this.node(id);
+        for (let i = 1; i <= m.matchIndex; i++) {
+          if (entries[i - 1]?.term !== node.log.termAt(i)) {
+            this.violations.push(`S${id} acknowledged index ${m.matchIndex} but index ${i} is not on disk`);
+            break;
+          }
+        }
+      }
+    }
+  }
+}
+
+function roleEvents(c: Cluster, id: NodeId): EventOf<'role'>[] {
+  return eventsOf(c.member(id).events, 'role');
+}
+
+function lastRoleEvent(c: Cluster, id: NodeId): EventOf<'role'> | undefined {
+  return roleEvents(c, id).at(-1);
+}
+
+const preVoteMsg = (from: NodeId, to: NodeId, term: number, lastLogIndex: number, lastLogTerm: number): PreVote => ({
+  type: 'PreVote',
+  from,
+  to,
+  term,
+  lastLogIndex,
+  lastLogTerm,
+});
+
+// ---- PreVote ------------------------------------------------------------------------------------------------
+
+describe('PreVote (thesis §9.6)', () => {
+  const withPreVote: ClusterSetup = { options: { preVote: true } };
+
+  // Reference: thesis §9.6
+  it('a pre-candidate asks about term + 1 but changes neither its term nor its vote, and neither do its voters', () => {
+    const c = new Cluster(3, withPreVote);
+    c.flushAll();
+    c.node(1).timeout(c.now);
+    const out = c.flush(1);
+    expect(c.node(1).status()).toMatchObject({ role: 'precandidate', term: 0, votedFor: NONE });
+    expect(c.member(1).readies.at(-1)!.rd.hardState).toBeNull();
+    expect(c.member(1).disk.hardState).toEqual({ term: 0, votedFor: NONE });
+    expect(lastRoleEvent(c, 1)).toEqual({ type: 'role', role: 'precandidate', term: 0, reason: 'forced-timeout' });
+    expect(out).toEqual([preVoteMsg(1, 2, 1, 0, 0), preVoteMsg(1, 3, 1, 0, 0)]);
+    for (const m of out) c.deliver(m);
+    for (const id of [2, 3]) {
+      expect(c.flush(id)).toEqual([{ type: 'PreVoteResponse', from: id, to: 1, term: 1, granted: true, reason: 'granted' }]);
+      expect(c.node(id).status()).toMatchObject({ term: 0, votedFor: NONE });
+      expect(c.member(id).readies.every((r) => r.rd.hardState === null)).toBe(true);
+      expect(eventsOf(c.member(id).events, 'vote')).toEqual([expect.objectContaining({ candidate: 1, term: 1, preVote: true, granted: true, reason: 'granted' })]);
+    }
+  });
+
+  // Reference: thesis §9.6
+  it('a pre-candidate that wins the pre-vote campaigns for real (won-prevote) and raises its term only then', () => {
+    const c = new Cluster(3, withPreVote);
+    c.elect(1);
+    expect(roleEvents(c, 1).map((e) => [e.role, e.term, e.reason])).toEqual([
+      ['follower', 0, 'start'],
+      ['precandidate', 0, 'forced-timeout'],
+      ['candidate', 1, 'won-prevote'],
+      ['leader', 1, 'won-election'],
+    ]);
+    for (const id of c.ids) expect(c.node(id).term).toBe(1);
+  });
+
+  // Reference: thesis §9.6
+  it('a pre-candidate refused by a majority goes back to follower in its own term (lost-election)', () => {
+    const c = new Cluster(3, withPreVote);
+    c.elect(1);
+    c.now = 10;
+    c.node(3).timeout(c.now);
+    c.deliverAll();
+    expect(c.node(3).status()).toMatchObject({ role: 'follower', term: 1 });
+    expect(lastRoleEvent(c, 3)).toEqual({ type: 'role', role: 'follower', term: 1, reason: 'lost-election' });
+    const answers = ofType(c.sent, 'PreVoteResponse').filter((m) => m.to === 3);
+    expect(answers.map((m) => [m.from, m.granted, m.reason, m.term])).toEqual([
+      [1, false, 'leader-recently-seen', 1],
+      [2, false, 'leader-recently-seen', 1],
+    ]);
+    expect(c.leaders()).toEqual([1]);
+    expect(c.node(1).term).toBe(1);
+  });
+
+  /** S1 wins term 1 by itself timing out first; then S3 is cut off for two seconds. */
+  function partitionedFollower(preVote: boolean): Cluster {
+    const c = new Cluster(3, { options: { preVote } });
+    c.run(200);
+    expect(c.leaders()).toEqual([1]);
+    expect(c.node(1).term).toBe(1);
+    c.isolate(3);
+    c.run(2000);
+    return c;
+  }
+
+  // Reference: thesis §9.6
+  it('a partitioned node with PreVote does not raise its term, and on rejoining does not disrupt the leader', () => {
+    const c = partitionedFollower(true);
+    expect(c.node(3).term).toBe(1);
+    expect(roleEvents(c, 3).filter((e) => e.role === 'precandidate').length).toBeGreaterThan(5);
+    expect(roleEvents(c, 3).some((e) => e.role === 'candidate')).toBe(false);
+    const mark = c.member(1).events.length;
+    c.heal();
+    c.run(1000);
+    expect(c.leaders()).toEqual([1]);
+    for (const id of c.ids) expect(c.node(id).term).toBe(1);
+    expect(c.node(3).status()).toMatchObject({ role: 'follower', leader: 1 });
+    expect(eventsOf(c.member(1).events.slice(mark), 'role')).toEqual([]);
+  });
+
+  // Reference: thesis §9.6 (the problem PreVote solves)
+  it('without PreVote the same partitioned node raises its term and deposes the leader when it rejoins', () => {
+    const c = partitionedFollower(false);
+    expect(c.node(3).term).toBeGreaterThan(5);
+    c.heal();
+    c.run(1000);
+    expect(roleEvents(c, 1)).toContainEqual(expect.objectContaining({ role: 'follower', reason: 'higher-term', peer: 3 }));
+    expect(c.node(1).term).toBeGreaterThan(5);
+  });
+
+  // Reference: thesis §9.6, §4.2.3
+  it('a follower that heard from its leader less than the minimum election timeout ago denies pre-votes (leader-recently-seen)', () => {
+    const c = new Cluster(3, withPreVote);
+    c.elect(1);
+    c.now = 50;
+    c.node(1).tick(c.now); // heartbeat: S2 last hears from its leader at 50
+    c.deliverAll();
+    c.crash(1);
+    const mark = c.member(2).events.length;
+    const ask = (at: number) => {
+      c.now = at;
+      c.node(2).step(preVoteMsg(3, 2, 2, 1, 1), at);
+      return c.flush(2);
+    };
+    expect(ask(199)).toEqual([{ type: 'PreVoteResponse', from: 2, to: 3, term: 1, granted: false, reason: 'leader-recently-seen' }]);
+    expect(ask(200)).toEqual([{ type: 'PreVoteResponse', from: 2, to: 3, term: 2, granted: true, reason: 'granted' }]);
+    expect(c.node(2).status()).toMatchObject({ term: 1, votedFor: 1 });
+    expect(eventsOf(c.member(2).events.slice(mark), 'vote').map((e) => [e.preVote, e.granted, e.reason])).toEqual([
+      [true, false, 'leader-recently-seen'],
+      [true, true, 'granted'],
+    ]);
+  });
+
+  // Reference: thesis §9.6
+  it('a node cut off from the leader alone cannot start an election while the others still hear the leader', () => {
+    const c = new Cluster(3, withPreVote);
+    c.run(200);
+    expect(c.leaders()).toEqual([1]);
+    c.drop = (m) => (m.from === 1 && m.to === 3) || (m.from === 3 && m.to === 1);
+    c.run(1000);
+    expect(c.leaders()).toEqual([1]);
+    for (const id of c.ids) expect(c.node(id).term).toBe(1);
+    const denials = eventsOf(c.member(2).events, 'vote').filter((e) => e.candidate === 3);
+    expect(denials.length).toBeGreaterThan(2);
+    expect(denials.every((e) => e.preVote && !e.granted && e.reason === 'leader-recently-seen')).toBe(true);
+  });
+});
+
+// ---- CheckQuorum --------------------------------------------------------------------------------------------
+
+describe('CheckQuorum (thesis §6.2)', () => {
+  const withCheckQuorum: ClusterSetup = { options: { checkQuorum: true } };
+
+  // Reference: thesis §6.2
+  it('a leader that hears from no majority for an election timeout steps down (lost-quorum)', () => {
+    const c = new Cluster(3, withCheckQuorum);
+    c.elect(1); // at 0, and both followers answer at 0
+    c.isolate(1);
+    let steppedDownAt = -1;
+    while (c.now < 1000 && steppedDownAt < 0) {
+      c.run(10);
+      if (c.node(1).role !== 'leader') steppedDownAt = c.now;
+    }
+    expect(steppedDownAt).toBeGreaterThan(150); // it heard from a majority within the first election timeout
+    expect(steppedDownAt).toBeLessThanOrEqual(300); // and from nobody during the second
+    expect(c.node(1).status()).toMatchObject({ role: 'follower', term: 1, leader: NONE });
+    expect(lastRoleEvent(c, 1)).toEqual({ type: 'role', role: 'follower', term: 1, reason: 'lost-quorum' });
+  });
+
+  // Reference: thesis §6.2
+  it('a leader that still hears from a majority stays leader', () => {
+    const c = new Cluster(3, withCheckQuorum);
+    c.elect(1);
+    c.isolate(3);
+    c.run(1000);
+    expect(c.node(1).status()).toMatchObject({ role: 'leader', term: 1 });
+  });
+
+  // Reference: thesis §6.2 (the switch matters)
+  it('without CheckQuorum an isolated leader stays leader', () => {
+    const c = new Cluster(3);
+    c.elect(1);
+    c.isolate(1);
+    c.run(1000);
+    expect(c.node(1).status()).toMatchObject({ role: 'leader', term: 1 });
+  });
+
+  // Reference: thesis §4.2.3, §6.2
+  it('a follower that heard from its leader recently ignores a RequestVote with a higher term (vote-ignored)', () => {
+    const c = new Cluster(3, withCheckQuorum);
+    c.elect(1);
+    c.now = 50;
+    c.node(1).tick(c.now); // heartbeat: S2 last hears from its leader at 50
+    c.deliverAll();
+    c.now = 60;
+    c.node(3).timeout(c.now);
+    const requests = ofType(c.flush(3), 'RequestVote');
+    expect(requests).toHaveLength(2);
+    for (const m of requests) c.deliver(m);
+    for (const id of [1, 2]) {
+      expect(c.flush(id).filter((m) => m.to === 3)).toEqual([]);
+      expect(eventsOf(c.member(id).events, 'vote-ignored')).toEqual([{ type: 'vote-ignored', candidate: 3, term: 2, reason: 'leader-recently-seen' }]);
+      expect(c.node(id).term).toBe(1);
+    }
+    expect(c.node(1).role).toBe('leader');
+    // Once the leader has been silent for the minimum election timeout, the same request is heard and granted.
+    c.crash(1);
+    const toTwo = requests.find((m) => m.to === 2)!;
+    c.now = 199;
+    c.deliver(toTwo);
+    expect(c.flush(2)).toEqual([]);
+    c.now = 200;
+    c.deliver(toTwo);
+    expect(ofType(c.flush(2), 'RequestVoteResponse')).toEqual([
+      { type: 'RequestVoteResponse', from: 2, to: 3, term: 2, granted: true, reason: 'granted' },
+    ]);
+  });
+});
+
+// ---- Leadership transfer ------------------------------------------------------------------------------------
+
+describe('Leadership transfer (thesis §3.10)', () => {
+  /** S1 leads term 1 with entries 1..4; S2 missed entries 2..4. */
+  function laggingTarget(options: Tunables = {}): Cluster {
+    const c = new Cluster(3, { options });
+    c.elect(1);
+    c.isolate(2);
+    for (const data of ['a', 'b', 'c']) c.node(1).propose(data, c.now);
+    c.deliverAll();
+    c.heal();
+    expect(c.node(2).log.lastIndex()).toBe(1);
+    expect(c.node(1).log.lastIndex()).toBe(4);
+    return c;
+  }
+
+  const variants: [string, Tunables][] = [
+    ['plain', {}],
+    ['with PreVote and CheckQuorum', { preVote: true, checkQuorum: true }],
+  ];
+
+  // Reference: thesis §3.10
+  it.each(variants)('(%s) the leader catches the target up, sends TimeoutNow, and the target wins the next term at once', (_name, options) => {
+    const c = laggingTarget(options);
+    const start = c.now;
+    expect(c.node(1).transferLeadership(2, c.now)).toEqual({ ok: true });
+    expect(c.node(1).status().transferTarget).toBe(2);
+    c.deliverAll(); // no tick: nobody waits for an election timeout
+    expect(c.now).toBe(start);
+    expect(c.leaders()).toEqual([2]);
+    expect(c.node(2).term).toBe(2);
+    for (const id of c.ids) expect(c.node(id).leader).toBe(2);
+    expect(eventsOf(c.member(1).events, 'transfer')).toEqual([
+      { type: 'transfer', target: 2, phase: 'started' },
+      { type: 'transfer', target: 2, phase: 'timeout-now-sent' },
+      { type: 'transfer', target: 2, phase: 'completed' },
+    ]);
+    // TimeoutNow left only after the target acknowledged the leader's whole log.
+    const sentIndex = c.sent.findIndex((m) => m.type === 'TimeoutNow');
+    expect(c.sent[sentIndex]).toEqual({ type: 'TimeoutNow', from: 1, to: 2, term: 1 });
+    const caughtUp = c.sent.findIndex((m) => m.type === 'AppendEntriesResponse' && m.from === 2 && m.success && m.matchIndex === 4);
+    expect(caughtUp).toBeGreaterThanOrEqual(0);
+    expect(caughtUp).toBeLessThan(sentIndex);
+    // The target skips the pre-vote, and its RequestVote says "transfer" so that leases do not stop it.
+    expect(roleEvents(c, 2).filter((e) => e.role !== 'follower')).toEqual([
+      { type: 'role', role: 'candidate', term: 2, reason: 'timeout-now' },
+      { type: 'role', role: 'leader', term: 2, reason: 'won-election' },
+    ]);
+    expect(ofType(c.sent, 'RequestVote').filter((m) => m.from === 2)).toEqual([
+      expect.objectContaining({ term: 2, transfer: true, lastLogIndex: 4, lastLogTerm: 1 }),
+      expect.objectContaining({ term: 2, transfer: true, lastLogIndex: 4, lastLogTerm: 1 }),
+    ]);
+    expect(allEntries(c.node(2)).map((e) => e.data)).toEqual(['', 'a', 'b', 'c', '']);
+  });
+
+  // Reference: thesis §3.10
+  it('a transfer to a target that is already up to date sends TimeoutNow at once', () => {
+    const c = new Cluster(3);
+    c.elect(1);
+    expect(c.node(1).transferLeadership(3, c.now)).toEqual({ ok: true });
+    expect(ofType(c.flush(1), 'TimeoutNow')).toEqual([{ type: 'TimeoutNow', from: 1, to: 3, term: 1 }]);
+  });
+
+  // Reference: thesis §3.10
+  it('only a leader transfers, and only to another voting member', () => {
+    const c = new Cluster(3);
+    c.elect(1);
+    expect(c.node(2).transferLeadership(3, c.now).ok).toBe(false);
+    expect(c.node(1).transferLeadership(1, c.now).ok).toBe(false);
+    expect(c.node(1).transferLeadership(9, c.now).ok).toBe(false);
+    expect(c.node(1).status().transferTarget).toBe(NONE);
+  });
+
+  // Reference: thesis §3.10
+  it('a leader refuses proposals while a transfer is under way (transferring)', () => {
+    const c = new Cluster(3);
+    c.elect(1);
+    c.isolate(2);
+    c.node(1).transferLeadership(2, c.now);
+    expect(c.node(1).propose('x', c.now)).toEqual({ ok: false, reason: 'transferring', leader: 1 });
+    expect(c.node(1).log.lastIndex()).toBe(1);
+  });
+
+  // Reference: thesis §3.10
+  it('a transfer to a target that cannot catch up is aborted after an election timeout, and proposals resume', () => {
+    const c = laggingTarget();
+    c.isolate(2);
+    c.node(1).transferLeadership(2, c.now);
+    c.run(140);
+    expect(c.node(1).status().transferTarget).toBe(2);
+    expect(c.node(1).propose('early', c.now)).toMatchObject({ ok: false, reason: 'transferring' });
+    c.run(10); // the minimum election timeout has passed
+    expect(c.node(1).status()).toMatchObject({ role: 'leader', term: 1, transferTarget: NONE });
+    expect(eventsOf(c.member(1).events, 'transfer')).toEqual([
+      { type: 'transfer', target: 2, phase: 'started' },
+      { type: 'transfer', target: 2, phase: 'aborted' },
+    ]);
+    expect(c.node(1).propose('later', c.now)).toMatchObject({ ok: true });
+  });
+});
+
+// ---- Flow control -------------------------------------------------------------------------------------------
+
+describe('Flow control', () => {
+  // Reference: etcd-io/raft progress tracking (pipelining bound); thesis §10.2.2
+  it('in replicate state a leader keeps at most inflightMessagesMax unacknowledged AppendEntries per follower, each within entriesPerMessageMax', () => {
+    const c = new Cluster(3, { options: { inflightMessagesMax: 2, entriesPerMessageMax: 3 } });
+    c.elect(1);
+    expect(c.progressOf(1, 2).state).toBe('replicate');
+    const held: Message[] = [];
+    c.drop = (m) => {
+      if (m.type !== 'AppendEntries' || m.to !== 2) return false;
+      held.push(m);
+      return true;
+    };
+    for (let i = 0; i < 10; i++) {
+      expect(c.node(1).propose(`p${i}`, c.now)).toMatchObject({ ok: true, index: i + 2 });
+      c.deliverAll();
+      expect(held.length).toBeLessThanOrEqual(2);
+    }
+    expect(held).toHaveLength(2);
+    expect(c.progressOf(1, 2)).toMatchObject({ state: 'replicate', inflight: 2 });
+    expect(c.node(1).commit).toBe(11); // S3 kept up, so the cluster is not slowed down
+    // Let S2's messages through one by one: each answer frees a slot, and only then does another message leave.
+    while (held.length > 0) {
+      c.node(2).step(held.shift()!, c.now);
+      c.deliverAll();
+      expect(held.length).toBeLessThanOrEqual(2);
+    }
+    const toTwo = ofType(c.sent, 'AppendEntries').filter((m) => m.to === 2 && m.entries.length > 0);
+    for (const m of toTwo) expect(m.entries.length).toBeLessThanOrEqual(3);
+    expect(toTwo.slice(1).map((m) => m.entries.map((e) => e.index))).toEqual([[2], [3], [4, 5, 6], [7, 8, 9], [10, 11]]);
+    expect(allEntries(c.node(2))).toEqual(allEntries(c.node(1)));
+    expect(c.progressOf(1, 2)).toMatchObject({ match: 11, inflight: 0 });
+  });
+
+  // Reference: etcd-io/raft MaxSizePerMsg
+  it('entries per message also stay within bytesPerMessageMax, but a single large entry still goes', () => {
+    const c = new Cluster(3, { options: { bytesPerMessageMax: 10 } });
+    c.elect(1);
+    c.isolate(2);
+    for (const data of ['aaaa', 'bbbb', 'cccc', 'dddddddddddddddd', 'ee']) c.node(1).propose(data, c.now);
+    c.deliverAll();
+    c.heal();
+    c.run(200);
+    const batches = ofType(c.sent, 'AppendEntries')
+      .filter((m) => m.to === 2 && m.entries.length > 0 && m.entries[0]!.index > 1)
+      .map((m) => m.entries.map((e) => e.data));
+    // Sent while S2 was cut off (pipelined), then again once it was back.
+    expect(batches).toEqual([
+      ['aaaa', 'bbbb'],
+      ['cccc'],
+      ['dddddddddddddddd'],
+      ['ee'],
+      ['aaaa', 'bbbb'],
+      ['cccc'],
+      ['dddddddddddddddd'],
+      ['ee'],
+    ]);
+    for (const batch of batches) expect(batch.length === 1 || batch.join('').length <= 10).toBe(true);
+    expect(allEntries(c.node(2))).toEqual(allEntries(c.node(1)));
+  });
+
+  // Reference: etcd-io/raft MaxCommittedSizePerReady
+  it('committed entries reach the state machine in order, at most applyBatchMax per Ready', () => {
+    const c = new Cluster(3, { options: { applyBatchMax: 2 } });
+    c.elect(1);
+    for (let i = 0; i < 6; i++) c.node(1).propose(`p${i}`, c.now);
+    c.deliverAll();
+    expect(c.node(1).commit).toBe(7);
+    const batches = c.member(1).readies.map((r) => r.rd.committedEntries.map((e) => e.index)).filter((b) => b.length > 0);
+    expect(batches.every((b) => b.length <= 2)).toBe(true);
+    expect(batches.flat()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(c.node(1).lastApplied).toBe(7);
+  });
+
+  // Reference: etcd-io/raft MaxUncommittedEntriesSize
+  it('a leader refuses proposals beyond uncommittedEntriesMax (overloaded) until entries commit', () => {
+    const c = new Cluster(3, { options: { uncommittedEntriesMax: 3 } });
+    c.elect(1);
+    expect(c.node(1).commit).toBe(1);
+    c.isolate(1);
+    for (let i = 0; i < 3; i++) expect(c.node(1).propose(`p${i}`, c.now)).toMatchObject({ ok: true });
+    expect(c.node(1).propose('one too many', c.now)).toEqual({ ok: false, reason: 'overloaded', leader: 1 });
+    expect(c.node(1).log.lastIndex()).toBe(4);
+    c.heal();
+    c.run(60);
+    expect(c.node(1).commit).toBe(4);
+    expect(c.node(1).propose('fits again', c.now)).toMatchObject({ ok: true, index: 5 });
+  });
+});
