@@ -100,7 +100,7 @@ export class SafetyChecker {
       this.report(id, 'AppliedOutOfOrder', `S${id} applied entry ${entry.index} after entry ${mirror.applied}`);
     }
     mirror.applied = entry.index;
-    const fingerprint = hashNumbers(hashString(entry.data), entry.term, entry.type === 'noop' ? 0 : 1);
+    const fingerprint = this.fingerprint(entry);
     const earlier = this.appliedFingerprint[entry.index];
     if (earlier === undefined) {
       this.appliedFingerprint[entry.index] = fingerprint;
@@ -112,6 +112,11 @@ export class SafetyChecker {
         `S${id} applied entry ${entry.index} (term ${entry.term}) but S${this.appliedBy[entry.index]} applied a different entry at index ${entry.index}`,
       );
     }
+  }
+
+  /** Term, type and data of an entry. */
+  private fingerprint(entry: Entry): number {
+    return hashNumbers(hashString(entry.data), entry.term, entry.type === 'noop' ? 0 : 1);
   }
 
   /** Check node `node` after an event that may have changed it. */
@@ -180,7 +185,7 @@ export class SafetyChecker {
     mirror.chain.length = same + 1;
     for (let index = same + 1; index <= last; index++) {
       const entry = log.entryAt(index)!;
-      const chain = hashNumbers(mirror.chain[index - 1]!, entry.index, entry.term, hashString(entry.data), entry.type === 'noop' ? 0 : 1);
+      const chain = hashNumbers(mirror.chain[index - 1]!, entry.index, this.fingerprint(entry));
       mirror.entries.push(entry);
       mirror.chain.push(chain);
       const key = pairKey(index, entry.term);
