@@ -4,10 +4,12 @@
 //   probe      - we do not know where the follower's log matches ours; send one AppendEntries at a time and
 //                back off using its rejection (§5.3, with the fast backup of conflict term and index);
 //   replicate  - the follower is in step; stream entries optimistically, up to `inflightMessagesMax`
-//                unacknowledged messages.
+//                unacknowledged messages;
+//   snapshot   - the follower needs entries we compacted away; stream our snapshot in chunks (§7), then
+//                probe from just after it.
 import type { NodeId } from './types.ts';
 
-export type ProgressState = 'probe' | 'replicate';
+export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
 export class Progress {
   /** Highest index known to be replicated on the follower (Figure 2: matchIndex). */
@@ -17,6 +19,12 @@ export class Progress {
   state: ProgressState = 'probe';
   /** In probe state: an AppendEntries is out and we wait for its answer (or the next heartbeat). */
   probeSent = false;
+  /** In snapshot state: which snapshot, how far it was sent and acknowledged, and when it last moved. */
+  snapshotIndex = 0;
+  snapshotSentOffset = 0;
+  snapshotAckedOffset = 0;
+  snapshotDoneSent = false;
+  snapshotProgressAtMs = 0;
   /** Heard from since the last CheckQuorum round (thesis §6.2). */
   recentActive = false;
   /** Last index of each unacknowledged AppendEntries, oldest first, in replicate state... */
@@ -47,6 +55,47 @@ export class Progress {
     this.clearInflight();
   }
 
+  becomeSnapshot(snapshotIndex: number, nowMs: number): void {
+    this.state = 'snapshot';
+    this.snapshotIndex = snapshotIndex;
+    this.snapshotSentOffset = 0;
+    this.snapshotAckedOffset = 0;
+    this.snapshotDoneSent = false;
+    this.snapshotProgressAtMs = nowMs;
+    this.probeSent = false;
+    this.clearInflight();
+  }
+
+  snapshotChunkSent(bytes: number, done: boolean): void {
+    this.snapshotSentOffset += bytes;
+    this.snapshotDoneSent = done;
+  }
+
+  /** The follower holds `offset` bytes; when `inOrder` is false a chunk went missing: resend from there. */
+  snapshotAcknowledged(offset: number, inOrder: boolean, nowMs: number): void {
+    if (offset > this.snapshotAckedOffset) {
+      this.snapshotAckedOffset = offset;
+      this.snapshotProgressAtMs = nowMs;
+    }
+    if (!inOrder) {
+      this.snapshotAckedOffset = offset;
+      this.rewindSnapshot(nowMs);
+    }
+  }
+
+  /** Send again from what the follower acknowledged. */
+  rewindSnapshot(nowMs: number): void {
+    this.snapshotSentOffset = this.snapshotAckedOffset;
+    this.snapshotDoneSent = false;
+    this.snapshotProgressAtMs = nowMs;
+  }
+
+  /** The snapshot is installed: resume with entries right after it. */
+  snapshotInstalled(): void {
+    this.match = Math.max(this.match, this.snapshotIndex);
+    this.becomeProbe();
+  }
+
   private clearInflight(): void {
     this.inflight.length = 0;
     this.inflightSentAtMs.length = 0;
@@ -59,6 +108,7 @@ export class Progress {
 
   /** May we send entries (or a probe) now? */
   canSend(): boolean {
+    if (this.state === 'snapshot') return false;
     if (this.state === 'probe') return !this.probeSent;
     return this.inflight.length < this.inflightMessagesMax;
   }
@@ -82,6 +132,7 @@ export class Progress {
    * to be answered and may be lost: a re-probe while appends are merely on their way is waste.
    */
   needsProbe(nowMs: number, heartbeatMs: number): boolean {
+    if (this.state === 'snapshot') return false;
     if (this.state === 'probe') return true;
     const oldest = this.inflightSentAtMs[0];
     return oldest === undefined || oldest <= nowMs - heartbeatMs;
@@ -106,6 +157,7 @@ export class Progress {
    * may match (from fast backup). Returns false for a stale rejection that must be ignored.
    */
   reject(rejected: number, hint: number): boolean {
+    if (this.state === 'snapshot') return false; // an answer to an append sent before the snapshot began
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false; // about an index already known to match: stale
       this.becomeProbe();

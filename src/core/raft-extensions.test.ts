@@ -95,7 +95,7 @@ class Disk {
   }
 
   load(): StoredState {
-    return { hardState: this.hardState, entries: [...this.entries], snapshotIndex: 0, snapshotTerm: 0 };
+    return { hardState: this.hardState, snapshot: null, entries: [...this.entries] };
   }
 }
 

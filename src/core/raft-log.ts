@@ -120,6 +120,28 @@ export class RaftLog {
     this.unstableFromIndex = Math.min(this.unstableFromIndex, index);
   }
 
+  /**
+   * Discard entries up to `index`, which a snapshot now covers (§7). Entries after it stay: a snapshot taken
+   * here, or one received whose last entry matches ours (Figure 13, step 6).
+   */
+  compactTo(index: number): void {
+    const term = this.termAt(index);
+    if (term === undefined) throw new Error(`compact to ${index}: no such entry (log holds ${this.snapshotIndexValue}..${this.lastIndex()})`);
+    if (index === this.snapshotIndexValue) return;
+    this.entries = this.entries.slice(index - this.snapshotIndexValue);
+    this.snapshotIndexValue = index;
+    this.snapshotTermValue = term;
+    this.unstableFromIndex = Math.max(this.unstableFromIndex, index + 1);
+  }
+
+  /** Replace the whole log by a snapshot's position: nothing of ours agrees with it (Figure 13, step 7). */
+  resetTo(index: number, term: number): void {
+    this.entries = [];
+    this.snapshotIndexValue = index;
+    this.snapshotTermValue = term;
+    this.unstableFromIndex = index + 1;
+  }
+
   /** Entries the host has not been given yet to persist. */
   unstableEntries(): Entry[] {
     if (this.unstableFromIndex > this.lastIndex()) return [];

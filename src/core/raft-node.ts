@@ -1,5 +1,6 @@
-// One Raft node as a pure state machine (Figure 2 of the extended Raft paper, with PreVote, CheckQuorum and
-// leadership transfer from the thesis).
+// One Raft node as a pure state machine: Figure 2 of the extended Raft paper, log compaction and
+// InstallSnapshot (§7, Figure 13), and from the thesis single-server membership changes (§4), PreVote (§9.6),
+// CheckQuorum (§6.2) and leadership transfer (§3.10).
 //
 // Nothing here performs I/O or reads a clock. The host calls `step(message, now)`, `tick(now)` and
 // `propose(data, now)`, then collects a `Ready`: state to persist, messages to send, entries to apply and the
@@ -17,22 +18,29 @@ import {
   type AppendEntries,
   type AppendEntriesResponse,
   type AppendReason,
+  type ClusterConfig,
   type CoreEvent,
   type Entry,
   type HardState,
   type Heartbeat,
+  type InstallSnapshot,
+  type InstallSnapshotResponse,
   type Message,
   type NodeId,
   type PreVote,
   type RequestVote,
   type Role,
   type RoleReason,
+  type Snapshot,
   type VoteReason,
 } from './types.ts';
 
 export interface RaftOptions {
   readonly id: NodeId;
-  /** The voting members, this node included. */
+  /**
+   * The voters of a brand-new cluster. Used only while neither a snapshot nor the log holds a configuration;
+   * a node joining a running cluster starts with none and learns its configuration from the leader's log.
+   */
   readonly voters: readonly NodeId[];
   /** A follower waits a random time in [min, max] without word from a leader before campaigning (§5.2). */
   readonly electionTimeoutMs: readonly [number, number];
@@ -48,6 +56,9 @@ export interface RaftOptions {
   /** A leader refuses proposals while this many entries await commitment. */
   readonly uncommittedEntriesMax: number;
   readonly applyBatchMax: number;
+  /** InstallSnapshot: bytes of snapshot data per chunk, and unacknowledged chunks per follower. */
+  readonly snapshotChunkBytes: number;
+  readonly snapshotChunksInflightMax: number;
   /** Teaching switches. Each removes one safety rule so that students can watch safety break. */
   readonly unsafe: UnsafeSwitches;
 }
@@ -73,22 +84,30 @@ export const DEFAULT_RAFT_OPTIONS: Omit<RaftOptions, 'id' | 'voters'> = {
   inflightMessagesMax: 8,
   uncommittedEntriesMax: 4096,
   applyBatchMax: 1024,
+  snapshotChunkBytes: 1024,
+  snapshotChunksInflightMax: 4,
   unsafe: SAFE,
 };
 
 /** What the host has on stable storage when it (re)starts a node. */
 export interface StoredState {
   readonly hardState: HardState;
+  /** The latest snapshot; `entries` follow it. */
+  readonly snapshot: Snapshot | null;
   readonly entries: readonly Entry[];
-  readonly snapshotIndex: number;
-  readonly snapshotTerm: number;
 }
 
-export const EMPTY_STORAGE: StoredState = { hardState: { term: 0, votedFor: NONE }, entries: [], snapshotIndex: 0, snapshotTerm: 0 };
+export const EMPTY_STORAGE: StoredState = { hardState: { term: 0, votedFor: NONE }, snapshot: null, entries: [] };
 
 export interface Ready {
   /** Persist when not null. */
   readonly hardState: HardState | null;
+  /**
+   * Persist atomically when not null, dropping stored entries it covers (all of them, unless the stored
+   * entry at its index has its term). When its index is past what the host has applied, restore the state
+   * machine from its data before applying `committedEntries`.
+   */
+  readonly snapshot: Snapshot | null;
   /** Persist, first removing any stored entries at or after `entries[0].index`. */
   readonly entries: readonly Entry[];
   /** Send only after the above are durable. */
@@ -100,7 +119,15 @@ export interface Ready {
 
 export type ProposeResult =
   | { readonly ok: true; readonly index: number; readonly term: number }
-  | { readonly ok: false; readonly reason: 'not-leader' | 'transferring' | 'overloaded'; readonly leader: NodeId };
+  | { readonly ok: false; readonly reason: ProposeRefusal; readonly leader: NodeId };
+
+export type ProposeRefusal = 'not-leader' | 'transferring' | 'overloaded' | 'config-change-pending' | 'invalid-config-change';
+
+/** Single-server membership changes (thesis §4.2): one at a time, a new server first as a learner. */
+export type ConfigChange =
+  | { readonly type: 'add-learner'; readonly node: NodeId }
+  | { readonly type: 'promote'; readonly node: NodeId }
+  | { readonly type: 'remove'; readonly node: NodeId };
 
 export type TransferResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
@@ -123,6 +150,7 @@ export interface NodeStatus {
   readonly lastLogIndex: number;
   readonly lastLogTerm: number;
   readonly snapshotIndex: number;
+  readonly config: ClusterConfig;
   readonly electionDeadlineMs: number;
   readonly electionTimeoutMs: number;
   readonly votesGranted: readonly NodeId[];
@@ -146,7 +174,14 @@ export class RaftNode {
   private leaderValue: NodeId = NONE;
   private commitIndex: number;
   private applied: number;
-  private voters: readonly NodeId[];
+  /** Every configuration in the log, oldest first; the first comes from the snapshot (or the bootstrap) and
+   *  the last is in force (thesis §4.1: a server uses the latest configuration in its log, committed or not). */
+  private configs: { readonly index: number; readonly config: ClusterConfig }[];
+  /** Our latest snapshot, kept to send to followers that need it. */
+  private snapshot: Snapshot | null;
+  private snapshotDirty = false;
+  /** Chunks of a snapshot arriving from the leader; volatile, so a crash mid-transfer keeps the old one. */
+  private incomingSnapshot: { index: number; term: number; config: ClusterConfig; chunks: string[]; received: number } | null = null;
   private votes = new Map<NodeId, boolean>();
   private progress = new Map<NodeId, Progress>();
   /** Followers owed an AppendEntries at the next `ready()`; the flag says "even with no entries". */
@@ -170,7 +205,6 @@ export class RaftNode {
   private tickRole: () => void = this.tickElection;
 
   constructor(options: RaftOptions, stored: StoredState, random: Random, nowMs: number) {
-    assert(options.voters.length > 0, 'a cluster needs at least one voter');
     const [min, max] = options.electionTimeoutMs;
     assert(min > 0 && min <= max, `election timeout range [${min}, ${max}] is not valid`);
     assert(options.heartbeatMs > 0, 'heartbeat interval must be positive');
@@ -178,13 +212,17 @@ export class RaftNode {
     this.options = options;
     this.random = random;
     this.now = nowMs;
-    this.voters = options.voters;
-    this.log = new RaftLog(stored.snapshotIndex, stored.snapshotTerm, stored.entries);
+    this.snapshot = stored.snapshot;
+    const snapshotIndex = stored.snapshot?.index ?? 0;
+    this.log = new RaftLog(snapshotIndex, stored.snapshot?.term ?? 0, stored.entries);
+    this.configs = [{ index: snapshotIndex, config: stored.snapshot?.config ?? { voters: options.voters, learners: [] } }];
+    this.trackConfigEntries(this.log.firstIndex());
     this.termValue = stored.hardState.term;
     this.votedForValue = options.unsafe.forgetVoteOnRestart ? NONE : stored.hardState.votedFor;
-    // commitIndex and lastApplied are volatile (Figure 2): a restarted node relearns them from the leader.
-    this.commitIndex = stored.snapshotIndex;
-    this.applied = stored.snapshotIndex;
+    // commitIndex and lastApplied are volatile (Figure 2); what a snapshot covers is known committed and is
+    // restored by the host from the snapshot.
+    this.commitIndex = snapshotIndex;
+    this.applied = snapshotIndex;
     this.becomeFollower(this.termValue, NONE, 'start');
   }
 
@@ -208,6 +246,13 @@ export class RaftNode {
   get lastApplied(): number {
     return this.applied;
   }
+  /** The configuration in force: the latest in the log (thesis §4.1). */
+  get config(): ClusterConfig {
+    return this.configs[this.configs.length - 1]!.config;
+  }
+  private get voters(): readonly NodeId[] {
+    return this.config.voters;
+  }
 
   /** When the host must call `tick` next, in its milliseconds. */
   nextDeadlineMs(): number {
@@ -230,6 +275,7 @@ export class RaftNode {
       lastLogIndex: this.log.lastIndex(),
       lastLogTerm: this.log.lastTerm(),
       snapshotIndex: this.log.snapshotIndex,
+      config: this.config,
       electionDeadlineMs: this.electionDeadline,
       electionTimeoutMs: this.electionTimeoutMs,
       votesGranted: [...this.votes].filter(([, granted]) => granted).map(([id]) => id),
@@ -244,11 +290,13 @@ export class RaftNode {
     };
   }
 
-  /** Change tunables (timeouts, PreVote, CheckQuorum, limits, teaching switches); they apply from now on. */
+  /**
+   * Change tunables (timeouts, PreVote, CheckQuorum, limits, teaching switches); they apply from now on. The
+   * membership is not a tunable: it changes only through the log.
+   */
   setOptions(options: RaftOptions): void {
     assert(options.id === this.id, `options for S${options.id} given to S${this.id}`);
     this.options = options;
-    this.voters = options.voters;
   }
 
   // ---- Inputs -----------------------------------------------------------------------------------------------
@@ -279,14 +327,52 @@ export class RaftNode {
 
   propose(data: string, nowMs: number): ProposeResult {
     this.now = nowMs;
-    if (this.roleValue !== 'leader') return { ok: false, reason: 'not-leader', leader: this.leaderValue };
-    if (this.transferTarget !== NONE) return { ok: false, reason: 'transferring', leader: this.id };
-    if (this.log.lastIndex() - this.commitIndex >= this.options.uncommittedEntriesMax) {
-      return { ok: false, reason: 'overloaded', leader: this.id };
-    }
+    const refusal = this.proposalRefusal();
+    if (refusal) return { ok: false, reason: refusal, leader: this.roleValue === 'leader' ? this.id : this.leaderValue };
     const entry = this.appendToOwnLog('command', data);
     this.events.push({ type: 'propose', index: entry.index, term: entry.term });
     return { ok: true, index: entry.index, term: entry.term };
+  }
+
+  /**
+   * Propose a membership change through the log (thesis §4.2). One at a time: a change is refused while an
+   * earlier one is not committed, which keeps any two consecutive majorities overlapping.
+   */
+  proposeConfigChange(change: ConfigChange, nowMs: number): ProposeResult {
+    this.now = nowMs;
+    const refusal = this.proposalRefusal();
+    if (refusal) return { ok: false, reason: refusal, leader: this.roleValue === 'leader' ? this.id : this.leaderValue };
+    if (this.configChangePending()) return { ok: false, reason: 'config-change-pending', leader: this.id };
+    const next = applyConfigChange(this.config, change);
+    if (!next) return { ok: false, reason: 'invalid-config-change', leader: this.id };
+    const entry = this.appendToOwnLog('config', JSON.stringify(next));
+    this.events.push({ type: 'propose', index: entry.index, term: entry.term });
+    return { ok: true, index: entry.index, term: entry.term };
+  }
+
+  private proposalRefusal(): ProposeRefusal | null {
+    if (this.roleValue !== 'leader') return 'not-leader';
+    if (this.transferTarget !== NONE) return 'transferring';
+    if (this.log.lastIndex() - this.commitIndex >= this.options.uncommittedEntriesMax) return 'overloaded';
+    return null;
+  }
+
+  private configChangePending(): boolean {
+    return this.configs[this.configs.length - 1]!.index > this.commitIndex;
+  }
+
+  /**
+   * The host took a snapshot of its state machine as of `index` (at most what it applied): discard the log up
+   * to there (§7). The snapshot records the term of its last entry and the configuration then in force.
+   */
+  compact(index: number, data: string): boolean {
+    if (index > this.applied || index <= this.log.snapshotIndex) return false;
+    this.snapshot = { index, term: this.log.termAt(index)!, config: this.configAt(index), data };
+    this.log.compactTo(index);
+    this.dropConfigsBefore(index);
+    this.snapshotDirty = true;
+    this.events.push({ type: 'snapshot', phase: 'taken', index, term: this.snapshot.term });
+    return true;
   }
 
   /** Hand leadership to `target` (thesis §3.10): bring its log up to date, then tell it to campaign now. */
@@ -296,6 +382,7 @@ export class RaftNode {
     if (target === this.id) return { ok: false, reason: `S${this.id} is already the leader` };
     const pr = this.progress.get(target);
     if (!pr || !this.voters.includes(target)) return { ok: false, reason: `S${target} is not a voting member` };
+    if (!this.voters.includes(this.id)) return { ok: false, reason: `S${this.id} is leaving the cluster` };
     if (this.transferTarget === target) return { ok: true };
     if (this.transferTarget !== NONE) this.abortTransfer();
     this.transferTarget = target;
@@ -314,6 +401,7 @@ export class RaftNode {
       this.outbox.length > 0 ||
       this.events.length > 0 ||
       this.hardStateDirty ||
+      this.snapshotDirty ||
       this.replicationDue.size > 0 ||
       this.log.unstableEntries().length > 0 ||
       this.commitIndex > this.applied
@@ -323,15 +411,19 @@ export class RaftNode {
   ready(): Ready {
     assert(!this.readyOutstanding, 'ready() called again before advance()');
     this.flushReplication();
-    const applyTo = Math.min(this.commitIndex, this.applied + this.options.applyBatchMax);
+    // After a snapshot is installed, the host restores it first; entries to apply start after it.
+    const applyFrom = Math.max(this.applied, this.log.snapshotIndex) + 1;
+    const applyTo = Math.min(this.commitIndex, applyFrom - 1 + this.options.applyBatchMax);
     const rd: Ready = {
       hardState: this.hardStateDirty ? { term: this.termValue, votedFor: this.votedForValue } : null,
+      snapshot: this.snapshotDirty ? this.snapshot : null,
       entries: this.log.unstableEntries(),
       messages: this.outbox,
-      committedEntries: applyTo > this.applied ? this.log.slice(this.applied + 1, applyTo) : [],
+      committedEntries: applyTo >= applyFrom ? this.log.slice(applyFrom, applyTo) : [],
       events: this.events,
     };
     this.hardStateDirty = false;
+    this.snapshotDirty = false;
     this.outbox = [];
     this.events = [];
     this.readyOutstanding = true;
@@ -344,6 +436,7 @@ export class RaftNode {
     this.readyOutstanding = false;
     const lastEntry = rd.entries[rd.entries.length - 1];
     if (lastEntry) this.log.stableTo(lastEntry.index, lastEntry.term);
+    if (rd.snapshot) this.applied = Math.max(this.applied, rd.snapshot.index);
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastApplied) this.applied = lastApplied.index;
   }
@@ -361,7 +454,7 @@ export class RaftNode {
     // A PreVote carries the term its sender would use; asking, or being granted, changes no term (§9.6).
     if (m.type === 'PreVote') return true;
     if (m.type === 'PreVoteResponse' && m.granted) return true;
-    const leader = m.type === 'AppendEntries' || m.type === 'Heartbeat' ? m.from : NONE;
+    const leader = m.type === 'AppendEntries' || m.type === 'Heartbeat' || m.type === 'InstallSnapshot' ? m.from : NONE;
     this.becomeFollower(m.term, leader, 'higher-term', m.from);
     return true;
   }
@@ -374,6 +467,9 @@ export class RaftNode {
         return;
       case 'Heartbeat':
         this.send({ type: 'HeartbeatResponse', from: this.id, to: m.from, term: this.termValue });
+        return;
+      case 'InstallSnapshot':
+        this.answerSnapshot(m, 0, false, false);
         return;
       case 'RequestVote':
       case 'PreVote':
@@ -411,7 +507,12 @@ export class RaftNode {
   }
 
   private campaign(reason: RoleReason): void {
-    if (!this.voters.includes(this.id)) return; // only voters stand for election
+    if (!this.voters.includes(this.id)) {
+      // Only voters stand for election. A learner, or a server removed from the configuration, just waits
+      // (thesis §4.2.1, §4.2.3); its timer runs on in case it is made a voter.
+      this.resetElectionTimer();
+      return;
+    }
     if (this.options.preVote && reason !== 'timeout-now') this.becomePreCandidate(reason);
     else this.becomeCandidate(reason);
   }
@@ -476,16 +577,63 @@ export class RaftNode {
     this.leaderValue = this.id;
     this.stepRole = this.stepLeader;
     this.tickRole = this.tickLeader;
-    for (const peer of this.voters) {
-      if (peer === this.id) continue;
-      this.progress.set(peer, new Progress(peer, this.log.lastIndex(), this.options.inflightMessagesMax));
-    }
+    this.trackMembers();
     this.heartbeatDeadline = this.now + this.options.heartbeatMs;
     this.checkQuorumDeadline = this.now + this.options.electionTimeoutMs[0];
     this.events.push({ type: 'role', role: 'leader', term: this.termValue, reason: 'won-election' });
     // §8: a no-op entry of the new term lets the leader commit everything before it (§5.4.2 forbids counting
     // replicas of older entries) and so learn what is committed.
     this.appendToOwnLog('noop', '');
+  }
+
+  /** A leader keeps replication progress for every other member, voter or learner, and for no one else. */
+  private trackMembers(): void {
+    const { voters, learners } = this.config;
+    for (const peer of [...voters, ...learners]) {
+      if (peer !== this.id && !this.progress.has(peer)) {
+        this.progress.set(peer, new Progress(peer, this.log.lastIndex(), this.options.inflightMessagesMax));
+        this.scheduleReplication(peer, true);
+      }
+    }
+    for (const peer of [...this.progress.keys()]) {
+      if (!voters.includes(peer) && !learners.includes(peer)) this.progress.delete(peer);
+    }
+  }
+
+  // ---- Configurations ---------------------------------------------------------------------------------------
+
+  /** Note the config entries from `from` to the end of the log; they are in force at once (thesis §4.1). */
+  private trackConfigEntries(from: number): void {
+    for (let index = from; index <= this.log.lastIndex(); index++) {
+      const entry = this.log.entryAt(index)!;
+      if (entry.type === 'config') this.configs.push({ index, config: JSON.parse(entry.data) as ClusterConfig });
+    }
+  }
+
+  /** Entries from `index` on are gone: configurations they set are no longer in force. */
+  private forgetConfigsFrom(index: number): void {
+    while (this.configs.length > 1 && this.configs[this.configs.length - 1]!.index >= index) this.configs.pop();
+  }
+
+  /** The configuration in force at `index`. */
+  private configAt(index: number): ClusterConfig {
+    let config = this.configs[0]!.config;
+    for (const c of this.configs) if (c.index <= index) config = c.config;
+    return config;
+  }
+
+  /** Entries up to `index` are compacted: the configuration in force there becomes the base. */
+  private dropConfigsBefore(index: number): void {
+    const base = this.configAt(index);
+    this.configs = [{ index, config: base }, ...this.configs.filter((c) => c.index > index)];
+  }
+
+  private configChanged(before: ClusterConfig): void {
+    const after = this.config;
+    if (after === before) return;
+    const index = this.configs[this.configs.length - 1]!.index;
+    this.events.push({ type: 'config', index, voters: after.voters, learners: after.learners });
+    if (this.roleValue === 'leader') this.trackMembers();
   }
 
   /** Volatile per-role state, cleared on every role change. */
@@ -559,6 +707,9 @@ export class RaftNode {
       case 'Heartbeat':
         this.handleHeartbeat(m);
         return;
+      case 'InstallSnapshot':
+        this.handleInstallSnapshot(m);
+        return;
       case 'RequestVote':
       case 'PreVote':
         this.handleVoteRequest(m);
@@ -581,6 +732,10 @@ export class RaftNode {
       case 'Heartbeat':
         this.becomeFollower(this.termValue, m.from, 'leader-discovered', m.from);
         this.handleHeartbeat(m);
+        return;
+      case 'InstallSnapshot':
+        this.becomeFollower(this.termValue, m.from, 'leader-discovered', m.from);
+        this.handleInstallSnapshot(m);
         return;
       case 'RequestVote':
       case 'PreVote':
@@ -686,16 +841,20 @@ export class RaftNode {
     // follow it; append the entries not already in the log. Entries we already hold are left alone, so a
     // duplicated or reordered AppendEntries never truncates what a later one added.
     let truncatedFrom: number | undefined;
+    const configBefore = this.config;
     for (const entry of m.entries) {
       if (entry.index <= this.log.snapshotIndex) continue;
       const existing = this.log.termAt(entry.index);
       if (existing === entry.term) continue;
       if (existing !== undefined) {
         this.log.truncateFrom(entry.index);
+        this.forgetConfigsFrom(entry.index);
         truncatedFrom = entry.index;
       }
       this.log.append(entry);
+      if (entry.type === 'config') this.configs.push({ index: entry.index, config: JSON.parse(entry.data) as ClusterConfig });
     }
+    this.configChanged(configBefore);
     const lastNewIndex = m.prevLogIndex + m.entries.length;
     // Figure 2: commitIndex = min(leaderCommit, index of last new entry).
     this.commitTo(Math.min(m.leaderCommit, lastNewIndex));
@@ -724,6 +883,71 @@ export class RaftNode {
     });
   }
 
+  /**
+   * Figure 13: chunks arrive in order and are assembled in memory; the last one installs the snapshot. If our
+   * log holds the snapshot's last entry with the same term, the entries after it stay; otherwise the snapshot
+   * replaces the whole log.
+   */
+  private handleInstallSnapshot(m: InstallSnapshot): void {
+    this.leaderValue = m.from;
+    this.lastLeaderContactMs = this.now;
+    this.resetElectionTimer();
+    if (m.lastIncludedIndex <= this.commitIndex) {
+      // We already hold (committed) everything it covers: tell the leader to go on from there.
+      this.incomingSnapshot = null;
+      this.answerSnapshot(m, m.offset + m.data.length, true, true);
+      return;
+    }
+    let incoming = this.incomingSnapshot;
+    if (!incoming || incoming.index !== m.lastIncludedIndex || incoming.term !== m.lastIncludedTerm) {
+      if (m.offset !== 0) {
+        this.answerSnapshot(m, 0, false, false); // the start of a snapshot we never saw: begin again
+        return;
+      }
+      incoming = { index: m.lastIncludedIndex, term: m.lastIncludedTerm, config: m.config, chunks: [], received: 0 };
+      this.incomingSnapshot = incoming;
+    }
+    if (m.offset !== incoming.received) {
+      // A duplicate (behind) is harmless; a gap (ahead) means a chunk was lost: ask for it again.
+      this.answerSnapshot(m, incoming.received, m.offset < incoming.received, false);
+      return;
+    }
+    incoming.chunks.push(m.data);
+    incoming.received += m.data.length;
+    if (!m.done) {
+      this.answerSnapshot(m, incoming.received, true, false);
+      return;
+    }
+    this.incomingSnapshot = null;
+    const configBefore = this.config;
+    this.snapshot = { index: incoming.index, term: incoming.term, config: incoming.config, data: incoming.chunks.join('') };
+    if (this.log.matches(incoming.index, incoming.term)) {
+      this.log.compactTo(incoming.index);
+      this.dropConfigsBefore(incoming.index);
+    } else {
+      this.log.resetTo(incoming.index, incoming.term);
+      this.configs = [{ index: incoming.index, config: incoming.config }];
+    }
+    this.snapshotDirty = true;
+    this.commitIndex = incoming.index; // a snapshot holds only committed entries
+    this.events.push({ type: 'snapshot', phase: 'installed', index: incoming.index, term: incoming.term });
+    this.configChanged(configBefore);
+    this.answerSnapshot(m, incoming.received, true, true);
+  }
+
+  private answerSnapshot(m: InstallSnapshot, offset: number, success: boolean, done: boolean): void {
+    this.send({
+      type: 'InstallSnapshotResponse',
+      from: this.id,
+      to: m.from,
+      term: this.termValue,
+      lastIncludedIndex: m.lastIncludedIndex,
+      offset,
+      success,
+      done,
+    });
+  }
+
   // ---- Leader -----------------------------------------------------------------------------------------------
 
   private stepLeader(m: Message): void {
@@ -736,9 +960,18 @@ export class RaftNode {
         if (!pr) return;
         pr.recentActive = true;
         pr.onHeartbeatResponse();
-        if (pr.match < this.log.lastIndex() && pr.needsProbe(this.now, this.options.heartbeatMs)) this.scheduleReplication(m.from, true);
+        if (pr.state === 'snapshot' && this.now - pr.snapshotProgressAtMs >= 2 * this.options.heartbeatMs) {
+          // The follower is alive but the snapshot stopped moving: a chunk or its answer was lost.
+          pr.rewindSnapshot(this.now);
+          this.scheduleReplication(m.from, true);
+        } else if (pr.match < this.log.lastIndex() && pr.needsProbe(this.now, this.options.heartbeatMs)) {
+          this.scheduleReplication(m.from, true);
+        }
         return;
       }
+      case 'InstallSnapshotResponse':
+        this.handleSnapshotResponse(m);
+        return;
       case 'RequestVote':
       case 'PreVote':
         this.handleVoteRequest(m); // denied: we voted for ourselves in this term
@@ -760,11 +993,44 @@ export class RaftNode {
       pr.acknowledge(m.matchIndex); // an old, reordered answer: it can only free in-flight slots
       return;
     }
+    if (pr.state === 'snapshot' && m.matchIndex < pr.snapshotIndex) return; // sent before the snapshot began
     pr.acknowledge(m.matchIndex);
-    if (pr.state === 'probe') pr.becomeReplicate();
-    this.maybeCommit();
-    if (m.from === this.transferTarget && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
+    if (pr.state !== 'replicate') pr.becomeReplicate();
+    this.onFollowerProgress(pr);
     this.scheduleReplication(m.from, false);
+  }
+
+  /** A follower's match index moved: commit what a majority holds, then see what that allows. */
+  private onFollowerProgress(pr: Progress): void {
+    this.maybeCommit();
+    if (this.roleValue !== 'leader') return; // stepped down: our own removal committed
+    if (pr.id === this.transferTarget && pr.match === this.log.lastIndex()) this.sendTimeoutNow(pr.id);
+    this.maybePromote(pr);
+  }
+
+  /**
+   * Thesis §4.2.1: a new server joins as a learner, so that catching up does not stall commitment; once its
+   * log reaches our commit index, it becomes a voter.
+   */
+  private maybePromote(pr: Progress): void {
+    if (!this.config.learners.includes(pr.id) || pr.match < this.commitIndex) return;
+    if (this.configChangePending() || this.proposalRefusal() !== null) return;
+    this.proposeConfigChange({ type: 'promote', node: pr.id }, this.now);
+  }
+
+  private handleSnapshotResponse(m: InstallSnapshotResponse): void {
+    const pr = this.progress.get(m.from);
+    if (!pr) return;
+    pr.recentActive = true;
+    if (pr.state !== 'snapshot' || m.lastIncludedIndex !== pr.snapshotIndex) return; // about another transfer
+    if (m.done) {
+      pr.snapshotInstalled();
+      this.onFollowerProgress(pr);
+      this.scheduleReplication(m.from, true);
+      return;
+    }
+    pr.snapshotAcknowledged(m.offset, m.success, this.now);
+    this.scheduleReplication(m.from, true);
   }
 
   /**
@@ -783,6 +1049,12 @@ export class RaftNode {
     if (index <= this.commitIndex) return;
     if (this.log.termAt(index) !== this.termValue && !this.options.unsafe.commitPreviousTerms) return;
     this.commitTo(index);
+    if (!this.voters.includes(this.id) && !this.configChangePending()) {
+      // Thesis §4.2.2: a leader that is not in the committed configuration steps down.
+      this.becomeFollower(this.termValue, NONE, 'removed');
+      return;
+    }
+    for (const follower of this.progress.values()) this.maybePromote(follower);
   }
 
   private commitTo(index: number): void {
@@ -793,7 +1065,10 @@ export class RaftNode {
 
   private appendToOwnLog(type: Entry['type'], data: string): Entry {
     const entry: Entry = { index: this.log.lastIndex() + 1, term: this.termValue, type, data };
+    const configBefore = this.config;
     this.log.append(entry);
+    if (type === 'config') this.configs.push({ index: entry.index, config: JSON.parse(data) as ClusterConfig });
+    this.configChanged(configBefore);
     for (const peer of this.progress.keys()) this.scheduleReplication(peer, false);
     this.maybeCommit(); // a cluster of one commits at once
     return entry;
@@ -811,7 +1086,9 @@ export class RaftNode {
     }
     for (const [peer, evenIfEmpty] of this.replicationDue) {
       const pr = this.progress.get(peer);
-      if (pr) this.sendAppend(pr, evenIfEmpty);
+      if (!pr) continue;
+      if (pr.state === 'snapshot') this.sendSnapshotChunks(pr);
+      else this.sendAppend(pr, evenIfEmpty);
     }
     this.replicationDue.clear();
   }
@@ -821,7 +1098,13 @@ export class RaftNode {
     while (pr.canSend()) {
       const prevLogIndex = pr.next - 1;
       const prevLogTerm = this.log.termAt(prevLogIndex);
-      assert(prevLogTerm !== undefined, `S${this.id} has no term for index ${prevLogIndex} to send to S${pr.id}`);
+      if (prevLogTerm === undefined) {
+        // The follower needs entries we compacted away: send our snapshot instead (§7).
+        assert(this.snapshot !== null, `S${this.id} has no entry ${prevLogIndex} and no snapshot for S${pr.id}`);
+        pr.becomeSnapshot(this.snapshot.index, this.now);
+        this.sendSnapshotChunks(pr);
+        return;
+      }
       const entries =
         pr.next <= this.log.lastIndex()
           ? this.log.slice(pr.next, this.log.lastIndex(), this.options.entriesPerMessageMax, this.options.bytesPerMessageMax)
@@ -832,6 +1115,32 @@ export class RaftNode {
       pr.onSent(prevLogIndex + entries.length, entries.length, this.now);
       if (entries.length === 0 || probing) return;
       evenIfEmpty = false;
+    }
+  }
+
+  /** Stream the snapshot in chunks of `snapshotChunkBytes`, at most `snapshotChunksInflightMax` unanswered. */
+  private sendSnapshotChunks(pr: Progress): void {
+    const snapshot = this.snapshot!;
+    if (pr.snapshotIndex !== snapshot.index) pr.becomeSnapshot(snapshot.index, this.now); // a newer one replaced it
+    const chunkBytes = this.options.snapshotChunkBytes;
+    const windowBytes = chunkBytes * this.options.snapshotChunksInflightMax;
+    while (!pr.snapshotDoneSent && pr.snapshotSentOffset - pr.snapshotAckedOffset < windowBytes) {
+      const offset = pr.snapshotSentOffset;
+      const data = snapshot.data.slice(offset, offset + chunkBytes);
+      const done = offset + data.length >= snapshot.data.length;
+      this.send({
+        type: 'InstallSnapshot',
+        from: this.id,
+        to: pr.id,
+        term: this.termValue,
+        lastIncludedIndex: snapshot.index,
+        lastIncludedTerm: snapshot.term,
+        config: snapshot.config,
+        offset,
+        data,
+        done,
+      });
+      pr.snapshotChunkSent(data.length, done);
     }
   }
 
@@ -852,4 +1161,24 @@ export class RaftNode {
 
 function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`raft: ${message}`);
+}
+
+/** The configuration after `change`, or null when the change does not apply (thesis §4.2). */
+export function applyConfigChange(config: ClusterConfig, change: ConfigChange): ClusterConfig | null {
+  const { voters, learners } = config;
+  const node = change.node;
+  const ascending = (ids: NodeId[]) => ids.sort((a, b) => a - b);
+  switch (change.type) {
+    case 'add-learner':
+      if (voters.includes(node) || learners.includes(node)) return null;
+      return { voters, learners: ascending([...learners, node]) };
+    case 'promote':
+      if (!learners.includes(node)) return null;
+      return { voters: ascending([...voters, node]), learners: learners.filter((id) => id !== node) };
+    case 'remove': {
+      if (!voters.includes(node) && !learners.includes(node)) return null;
+      const remaining = voters.filter((id) => id !== node);
+      return remaining.length === 0 ? null : { voters: remaining, learners: learners.filter((id) => id !== node) };
+    }
+  }
 }

@@ -94,7 +94,7 @@ class Disk {
   }
 
   load(): StoredState {
-    return { hardState: this.hardState, entries: [...this.entries], snapshotIndex: 0, snapshotTerm: 0 };
+    return { hardState: this.hardState, snapshot: null, entries: [...this.entries] };
   }
 }
 

@@ -5,7 +5,8 @@
 export type NodeId = number;
 export const NONE: NodeId = 0;
 
-export type EntryType = 'noop' | 'command';
+/** `config` entries carry a whole ClusterConfig as JSON (thesis §4.1: in force as soon as it is in a log). */
+export type EntryType = 'noop' | 'command' | 'config';
 
 /** One log entry. `data` is opaque to Raft; the state machine decodes it. */
 export interface Entry {
@@ -22,6 +23,21 @@ export interface HardState {
 }
 
 export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';
+
+/** The members of the cluster: voters count in elections and commitment; learners only receive the log. */
+export interface ClusterConfig {
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+}
+
+/** A state machine image that replaces the log up to `index` (§7, Figure 13). */
+export interface Snapshot {
+  readonly index: number;
+  readonly term: number;
+  /** The configuration in force at `index`, since the entries that set it are gone. */
+  readonly config: ClusterConfig;
+  readonly data: string;
+}
 
 // ---- Messages ---------------------------------------------------------------------------------------------
 
@@ -90,6 +106,28 @@ export interface HeartbeatResponse extends MessageHeader {
   readonly type: 'HeartbeatResponse';
 }
 
+/** One chunk of a snapshot (Figure 13). Chunks go in order; `done` marks the last. */
+export interface InstallSnapshot extends MessageHeader {
+  readonly type: 'InstallSnapshot';
+  readonly lastIncludedIndex: number;
+  readonly lastIncludedTerm: number;
+  readonly config: ClusterConfig;
+  readonly offset: number;
+  readonly data: string;
+  readonly done: boolean;
+}
+
+export interface InstallSnapshotResponse extends MessageHeader {
+  readonly type: 'InstallSnapshotResponse';
+  readonly lastIncludedIndex: number;
+  /** How much of the snapshot the follower holds: where the next chunk must start. */
+  readonly offset: number;
+  /** False when the chunk did not start at `offset` (one was lost): the leader resends from there. */
+  readonly success: boolean;
+  /** The snapshot is installed (or the follower already had everything it covers). */
+  readonly done: boolean;
+}
+
 /** Leadership transfer: "start an election now" (thesis §3.10). */
 export interface TimeoutNow extends MessageHeader {
   readonly type: 'TimeoutNow';
@@ -104,6 +142,8 @@ export type Message =
   | AppendEntriesResponse
   | Heartbeat
   | HeartbeatResponse
+  | InstallSnapshot
+  | InstallSnapshotResponse
   | TimeoutNow;
 
 export type MessageType = Message['type'];
@@ -135,7 +175,8 @@ export type RoleReason =
   | 'lost-election' // a majority denied its vote (or pre-vote): wait as a follower
   | 'higher-term' // §5.1: a message carried a newer term
   | 'leader-discovered' // §5.2: a candidate heard from the leader of its term
-  | 'lost-quorum'; // CheckQuorum (thesis §6.2): no majority heard from in an election timeout
+  | 'lost-quorum' // CheckQuorum (thesis §6.2): no majority heard from in an election timeout
+  | 'removed'; // thesis §4.2.2: a leader steps down once its removal from the configuration commits
 
 // ---- Events -----------------------------------------------------------------------------------------------
 // What the core did and why, in order. The host adds the time and the node id.
@@ -169,6 +210,10 @@ export type CoreEvent =
     }
   | { readonly type: 'commit'; readonly index: number; readonly term: number }
   | { readonly type: 'propose'; readonly index: number; readonly term: number }
-  | { readonly type: 'transfer'; readonly target: NodeId; readonly phase: TransferPhase };
+  | { readonly type: 'transfer'; readonly target: NodeId; readonly phase: TransferPhase }
+  /** A snapshot was taken here (`taken`) or received from the leader and installed (`installed`). */
+  | { readonly type: 'snapshot'; readonly phase: 'taken' | 'installed'; readonly index: number; readonly term: number }
+  /** The configuration in force changed: a config entry was appended or removed, or a snapshot installed. */
+  | { readonly type: 'config'; readonly index: number; readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] };
 
 export type TransferPhase = 'started' | 'timeout-now-sent' | 'completed' | 'aborted';

@@ -1,4 +1,5 @@
-// A key-value store: put, get, delete and compare-and-set (SPEC §5).
+// A key-value store: put, get, delete and compare-and-set (SPEC §5). The simulator's machine for now; the full
+// service (sessions, task queues, SPEC §5 result shapes) is ReplicatedService in replicated-service.ts.
 import { hashString } from '../sim/hash.ts';
 import type { StateMachine } from './state-machine.ts';
 
@@ -40,6 +41,15 @@ export class KvStore implements StateMachine<KvCommand, KvResult> {
 
   entries(): [string, string][] {
     return [...this.data].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  snapshot(): string {
+    return JSON.stringify(this.entries());
+  }
+
+  restore(data: string): void {
+    this.data.clear();
+    for (const [key, value] of JSON.parse(data) as [string, string][]) this.data.set(key, value);
   }
 
   hash(): string {

@@ -71,6 +71,14 @@ export function explainEvent(event: TraceEvent): string | null {
           return `${who} stopped handing leadership to ${S(event.target)}.`;
       }
       return null;
+    case 'snapshot':
+      return event.phase === 'taken'
+        ? `${who} took a snapshot of its state machine up to index ${event.index} and discarded the log before it (§7).`
+        : `${who} installed a snapshot from the leader up to index ${event.index} (term ${event.term}), replacing its log up to there (§7).`;
+    case 'config':
+      return `${who} now uses the configuration voters ${event.voters.map(S).join(', ') || 'none'}${
+        event.learners.length > 0 ? `, learners ${event.learners.map(S).join(', ')}` : ''
+      } (entry ${event.index}; in force as soon as it is in the log, thesis §4.1).`;
     case 'drop': {
       const why = event.reason === 'loss' ? 'lost by the network' : event.reason === 'link-down' ? 'dropped: the link is cut' : `dropped: ${S(event.to)} is down`;
       return `${S(event.from)}'s ${event.messageType} to ${S(event.to)} was ${why}.`;
@@ -127,6 +135,8 @@ function explainRole(event: Extract<TraceEvent, { type: 'role' }>): string {
       return `${who} heard from ${peer}, leader of term ${event.term}, and follows it (§5.2).`;
     case 'lost-quorum':
       return `${who} stepped down: it heard from no majority within an election timeout (CheckQuorum, thesis §6.2).`;
+    case 'removed':
+      return `${who} stepped down: the configuration that removes it is committed (thesis §4.2.2).`;
   }
 }
 

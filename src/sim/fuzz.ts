@@ -12,6 +12,10 @@ import type { TraceEvent } from './trace.ts';
 export interface FuzzSettings {
   readonly nodes: number;
   readonly config: SimConfig;
+  /** Small chunks split a snapshot into many InstallSnapshot messages. */
+  readonly snapshotChunkBytes: number;
+  /** Add and remove servers during the faulty phase, keeping 3 to 7 voters (thesis §4). */
+  readonly membershipChurn: boolean;
   readonly faultyMs: number;
   /** Mean time between faults. */
   readonly faultEveryMs: number;
@@ -46,7 +50,7 @@ export function drawSettings(seed: number, nodes?: number): FuzzSettings {
     duplicateRatio: random.chance(0.5) ? 0 : random.next() * 0.1,
     preVote: random.chance(0.5),
     checkQuorum: random.chance(0.5),
-    snapshotEveryEntries: 0,
+    snapshotEveryEntries: random.pick([0, 0, 4, 16, 64]),
     // Small batching and pipelining bounds split what a leader sends, which exposes other orders.
     entriesPerMessageMax: random.pick([1, 2, 4, 64]),
     inflightMessagesMax: random.pick([1, 2, 8]),
@@ -57,6 +61,8 @@ export function drawSettings(seed: number, nodes?: number): FuzzSettings {
   return {
     nodes: nodes ?? random.pick([1, 2, 3, 3, 4, 5, 5, 5, 6, 7, 7, 9]),
     config,
+    snapshotChunkBytes: random.pick([8, 64, 1024]),
+    membershipChurn: random.chance(0.25),
     faultyMs: random.intBetween(2000, 5000),
     faultEveryMs: random.intBetween(50, 400),
     requestEveryMs: random.intBetween(5, 60),
@@ -65,26 +71,40 @@ export function drawSettings(seed: number, nodes?: number): FuzzSettings {
 
 export interface FuzzRunOptions {
   readonly nodes?: number;
+  /** Force membership churn on (true) or off (false) instead of drawing it. */
+  readonly membershipChurn?: boolean;
   /** Change the drawn settings (used by tests that pin one property, e.g. a teaching switch). */
   readonly adjust?: (settings: FuzzSettings) => FuzzSettings;
 }
 
 export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome {
   const drawn = drawSettings(seed, options.nodes);
-  const settings = options.adjust ? options.adjust(drawn) : drawn;
-  const sim = new Simulation({ seed, nodes: settings.nodes, config: settings.config });
+  const churn = options.membershipChurn === undefined ? drawn : { ...drawn, membershipChurn: options.membershipChurn };
+  // Churn keeps 3 to 7 voters, so it starts from 3 to 5.
+  const sized = churn.membershipChurn && options.nodes === undefined ? { ...churn, nodes: 3 + (seed % 3) } : churn;
+  const settings = options.adjust ? options.adjust(sized) : sized;
+  const sim = new Simulation({
+    seed,
+    nodes: settings.nodes,
+    config: settings.config,
+    tuning: { snapshotChunkBytes: settings.snapshotChunkBytes },
+  });
   const random = new SeededRandom(seed).fork(0xfa17);
-  const ids: NodeId[] = sim.nodes.map((n) => n.id);
 
   // Faults: each one at a random moment of the faulty phase.
   for (let t = random.intBetween(0, settings.faultEveryMs); t < settings.faultyMs; t += random.intBetween(1, 2 * settings.faultEveryMs)) {
-    sim.at(t, () => injectFault(sim, random, ids));
+    sim.at(t, () => injectFault(sim, random));
+  }
+  if (settings.membershipChurn) {
+    for (let t = random.intBetween(100, 600); t < settings.faultyMs; t += random.intBetween(200, 800)) {
+      sim.at(t, () => changeMembership(sim, random));
+    }
   }
   // Client load: puts to whichever node the client believes leads, over a small key space.
   let written = 0;
   for (let t = random.intBetween(0, settings.requestEveryMs); t < settings.faultyMs; t += random.intBetween(1, 2 * settings.requestEveryMs)) {
     sim.at(t, () => {
-      const target = sim.leader() ?? random.pick(ids);
+      const target = sim.leader() ?? random.pick(sim.nodes).id;
       sim.submit(target, 'put', { op: 'put', key: `k${random.intBetween(1, 8)}`, value: `v${++written}` });
     });
   }
@@ -114,7 +134,19 @@ export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome
   };
 }
 
-function injectFault(sim: Simulation, random: SeededRandom, ids: readonly NodeId[]): void {
+/** Add a server or remove a voter, keeping between 3 and 7 voters. */
+function changeMembership(sim: Simulation, random: SeededRandom): void {
+  const leader = sim.leader();
+  if (leader === null) return;
+  const { voters, learners } = sim.node(leader).raft!.config;
+  const members = voters.length + learners.length; // a learner becomes a voter once it catches up
+  if (members < 7 && (voters.length <= 3 || random.chance(0.5))) sim.addServer();
+  else if (voters.length > 3) sim.removeServer(random.pick(voters));
+}
+
+function injectFault(sim: Simulation, random: SeededRandom): void {
+  // Servers added by membership churn are fair game too.
+  const ids = sim.nodes.map((n) => n.id);
   const up = ids.filter((id) => sim.node(id).raft);
   const down = ids.filter((id) => !sim.node(id).raft);
   const roll = random.next();
@@ -136,8 +168,10 @@ function injectFault(sim: Simulation, random: SeededRandom, ids: readonly NodeId
     const to = random.pick(ids.filter((id) => id !== from));
     if (random.chance(0.5)) sim.network.cut(from, to);
     else sim.network.mend(from, to);
-  } else if (roll < 0.9 && up.length > 0) {
+  } else if (roll < 0.85 && up.length > 0) {
     sim.timeout(random.pick(up));
+  } else if (roll < 0.9 && up.length > 0) {
+    sim.snapshot(random.pick(up));
   } else if (ids.length > 1) {
     sim.transfer(random.pick(ids));
   }

@@ -17,14 +17,20 @@ export function convergenceBoundMs(sim: Simulation): number {
   return elections + 2 * Math.ceil(longestLog / perRoundTrip) * roundTripMs + 2000;
 }
 
-/** Why the cluster has not converged, or null when it has. */
+/**
+ * Why the cluster has not converged, or null when it has. Only the members of the leader's configuration
+ * count: a server removed from the cluster keeps running but no longer follows anyone.
+ */
 export function convergenceProblem(sim: Simulation): string | null {
-  const nodes = sim.nodes;
-  const down = nodes.filter((n) => !n.raft).map((n) => `S${n.id}`);
+  const down = sim.nodes.filter((n) => !n.raft).map((n) => `S${n.id}`);
   if (down.length > 0) return `${down.join(', ')} down`;
-  const leaders = nodes.filter((n) => n.raft!.role === 'leader');
+  const leaders = sim.nodes.filter((n) => n.raft!.role === 'leader');
   if (leaders.length !== 1) return `${leaders.length} leaders`;
   const leader = leaders[0]!.raft!;
+  const members = new Set([...leader.config.voters, ...leader.config.learners]);
+  if (!members.has(leader.id)) return `the leader S${leader.id} is not a member`;
+  if (leader.config.learners.length > 0) return `learners ${leader.config.learners.join(', ')} not yet promoted`;
+  const nodes = sim.nodes.filter((n) => members.has(n.id));
   for (const { raft } of nodes) {
     const r = raft!;
     if (r.term !== leader.term || r.leader !== leader.id) return `S${r.id} does not follow S${leader.id} in term ${leader.term}`;

@@ -2,6 +2,7 @@
 // of the properties the Raft paper proves (Figure 3), plus the monotonicity the proofs rely on. It reads only
 // what a node exposes (role, term, vote, log, commit and applied indexes) and what the host applies; it shares
 // no logic with the core, so a broken rule in the core shows up here.
+import { quorumSize } from '../core/quorum.ts';
 import type { RaftNode } from '../core/raft-node.ts';
 import { NONE, type Entry, type NodeId } from '../core/types.ts';
 import { hashNumbers, hashString } from './hash.ts';
@@ -13,6 +14,8 @@ export type Invariant =
   | 'LeaderCompleteness' // a committed entry is in the log of every later leader (§5.4)
   | 'StateMachineSafety' // no two nodes apply different entries at one index (§5.4.3)
   | 'CommittedEntryChanged' // a committed entry is never removed or replaced
+  | 'CommitWithoutQuorum' // a leader commits only what a majority of its configuration holds (§5.3, thesis §4.1)
+  | 'SnapshotOfUncommitted' // a snapshot covers only committed entries (§7)
   | 'CommitIndexDecreased'
   | 'AppliedIndexDecreased'
   | 'AppliedOutOfOrder'
@@ -39,6 +42,8 @@ class Mirror {
   entries: (Entry | undefined)[] = [undefined];
   /** chain[i] fingerprints entries 1..i: equal chains mean equal logs up to i. */
   chain: number[] = [0];
+  /** The node's snapshot index as last seen: entries up to it are compacted, their fingerprints kept. */
+  snapshotIndex = 0;
   term = 0;
   votedFor: NodeId = NONE;
   leaderTerm = 0;
@@ -62,6 +67,7 @@ export class SafetyChecker {
   /** By index: chain fingerprint of the committed entry, and the term in which it was first seen committed. */
   private readonly committedChain: number[] = [0];
   private readonly committedInTerm: number[] = [0];
+  private readonly committedEntryTerm: number[] = [0];
   /** By index: fingerprint of the entry first applied there, and who applied it. */
   private readonly appliedFingerprint: number[] = [];
   private readonly appliedBy: NodeId[] = [];
@@ -84,12 +90,17 @@ export class SafetyChecker {
   /** The node crashed: its volatile state is gone; what it persisted stays under watch. */
   onCrash(_id: NodeId): void {}
 
-  /** The node (re)started: commit and applied indexes start over from what it persisted. */
-  onRestart(id: NodeId): void {
+  /** The node (re)started: commit and applied indexes start over from its snapshot. */
+  onRestart(id: NodeId, snapshotIndex: number): void {
     const mirror = this.mirror(id);
     mirror.commit = 0;
-    mirror.applied = 0;
+    mirror.applied = snapshotIndex;
     mirror.leaderTerm = 0;
+  }
+
+  /** The host restored the node's state machine from a snapshot up to `index`. */
+  onRestore(id: NodeId, index: number): void {
+    this.mirror(id).applied = index;
   }
 
   /** The host applied `entry` on node `id`. */
@@ -141,6 +152,7 @@ export class SafetyChecker {
     mirror.votedFor = raft.votedFor;
 
     const previousLast = mirror.lastIndex();
+    if (raft.log.snapshotIndex > mirror.snapshotIndex) this.syncSnapshot(id, raft, mirror);
     const truncatedFrom = this.syncLog(id, raft, mirror);
     if (truncatedFrom <= previousLast) {
       if (raft.role === 'leader' && mirror.leaderTerm === raft.term) {
@@ -167,10 +179,68 @@ export class SafetyChecker {
       this.report(id, 'CommitIndexDecreased', `S${id}'s commit index went back from ${mirror.commit} to ${raft.commit}`);
     }
     for (let index = mirror.commit + 1; index <= raft.commit; index++) this.recordCommitted(id, index, raft.term, mirror);
+    if (raft.role === 'leader' && raft.commit > mirror.commit) this.checkCommitQuorum(id, raft);
     mirror.commit = Math.max(mirror.commit, raft.commit);
 
     if (raft.lastApplied < mirror.applied) {
       this.report(id, 'AppliedIndexDecreased', `S${id}'s applied index went back from ${mirror.applied} to ${raft.lastApplied}`);
+    }
+  }
+
+  /**
+   * The node compacted its log or installed a snapshot. A snapshot holds only committed entries, so its last
+   * entry must be the committed one; if the node's log disagreed with it below its index (an installed
+   * snapshot replaced a divergent log), its fingerprints there become those of the committed log.
+   */
+  private syncSnapshot(id: NodeId, raft: RaftNode, mirror: Mirror): void {
+    const index = raft.log.snapshotIndex;
+    const term = raft.log.snapshotTerm;
+    mirror.snapshotIndex = index;
+    if (mirror.entries[index]?.term === term) {
+      // Our copy of its log agrees with the snapshot (it compacted its own log, or its log matched the one
+      // sent): whatever it committed up to there is what the snapshot holds.
+      for (let i = mirror.commit + 1; i <= index; i++) this.recordCommitted(id, i, raft.term, mirror);
+      mirror.commit = Math.max(mirror.commit, index);
+    }
+    const committedChain = this.committedChain[index];
+    if (committedChain === undefined) {
+      this.report(id, 'SnapshotOfUncommitted', `S${id}'s snapshot reaches index ${index}, beyond every commit index seen`);
+      return;
+    }
+    if (this.committedEntryTerm[index] !== term) {
+      this.report(
+        id,
+        'SnapshotOfUncommitted',
+        `S${id}'s snapshot ends with an entry of term ${term} at ${index}, but the committed entry there has term ${this.committedEntryTerm[index]}`,
+      );
+      return;
+    }
+    if (mirror.chain[index] === committedChain) return;
+    // An installed snapshot replaced a log that disagreed with it: below its index the node now holds the
+    // committed entries. The objects are gone; their fingerprints are known.
+    mirror.entries.length = index + 1;
+    mirror.chain.length = index + 1;
+    for (let i = 1; i <= index; i++) {
+      mirror.entries[i] = undefined;
+      mirror.chain[i] = this.committedChain[i]!;
+    }
+  }
+
+  /** Count the voters of the leader's configuration that hold what it just committed. */
+  private checkCommitQuorum(id: NodeId, raft: RaftNode): void {
+    const index = raft.commit;
+    const chain = this.mirror(id).chain[index];
+    const voters = raft.config.voters;
+    const holders = voters.filter((voter) => {
+      const mirror = this.mirrors.get(voter);
+      return mirror !== undefined && mirror.chain[index] === chain;
+    });
+    if (holders.length < quorumSize(voters.length)) {
+      this.report(
+        id,
+        'CommitWithoutQuorum',
+        `S${id} committed entry ${index}, but only ${holders.map((h) => `S${h}`).join(', ') || 'no one'} of the voters ${voters.map((v) => `S${v}`).join(', ')} hold it`,
+      );
     }
   }
 
@@ -184,7 +254,13 @@ export class SafetyChecker {
     mirror.entries.length = same + 1;
     mirror.chain.length = same + 1;
     for (let index = same + 1; index <= last; index++) {
-      const entry = log.entryAt(index)!;
+      const entry = log.entryAt(index);
+      if (!entry) {
+        // Compacted before we saw it (only after a violation was reported): assume the committed entry.
+        mirror.entries.push(undefined);
+        mirror.chain.push(this.committedChain[index] ?? 0);
+        continue;
+      }
       const chain = hashNumbers(mirror.chain[index - 1]!, entry.index, this.fingerprint(entry));
       mirror.entries.push(entry);
       mirror.chain.push(chain);
@@ -205,6 +281,7 @@ export class SafetyChecker {
     if (known === undefined) {
       this.committedChain[index] = chain;
       this.committedInTerm[index] = term;
+      this.committedEntryTerm[index] = mirror.entries[index]?.term ?? this.committedEntryTerm[index] ?? 0;
     } else if (known !== chain) {
       this.report(id, 'CommittedEntryChanged', `S${id} committed entry ${index}, but a different entry ${index} was committed before`);
     }

@@ -388,7 +388,7 @@ describe('parseScenario: action errors', () => {
     ['crash node missing', { atMs: 0, do: 'crash' }, 'actions[0].node: expected 1..5 or "leader", got nothing'],
     ['crash "Leader"', { atMs: 0, do: 'timeout', node: 'Leader' }, 'actions[0].node: expected 1..5 or "leader", got "Leader"'],
     ['restart "leader"', { atMs: 0, do: 'restart', node: 'leader' }, 'actions[0].node: expected 1..5, got "leader"'],
-    ['remove-node "leader"', { atMs: 0, do: 'remove-node', node: 'leader' }, 'actions[0].node: expected 1..5, got "leader"'],
+    ['remove-node of a node that is not there', { atMs: 0, do: 'remove-node', node: 6 }, 'actions[0].node: expected 1..5 or "leader", got 6'],
     ['transfer to "leader"', { atMs: 0, do: 'transfer', to: 'leader' }, 'actions[0].to: expected 1..5, got "leader"'],
     ['transfer to nobody', { atMs: 0, do: 'transfer' }, 'actions[0].to: expected 1..5, got nothing'],
     ['snapshot without node', { atMs: 0, do: 'snapshot' }, 'actions[0].node: expected 1..5 or "leader", got nothing'],

@@ -63,7 +63,7 @@ export type ScenarioAction = { atMs: number } & (
   | { do: 'snapshot'; node: NodeRef }
   | { do: 'transfer'; to: number }
   | { do: 'add-node' }
-  | { do: 'remove-node'; node: number }
+  | { do: 'remove-node'; node: NodeRef }
 );
 
 export type ActionName = ScenarioAction['do'];
@@ -492,10 +492,9 @@ function readAction(
     case 'crash':
     case 'timeout':
     case 'snapshot':
+    case 'remove-node':
       return { atMs, do: kind, node: readNodeRef(get('node'), at('node'), context) };
     case 'restart':
-      return { atMs, do: kind, node: readNodeId(get('node'), at('node'), context) };
-    case 'remove-node':
       return { atMs, do: kind, node: readNodeId(get('node'), at('node'), context) };
     case 'partition':
       return { atMs, do: kind, groups: readGroups(get('groups'), at('groups'), context) };

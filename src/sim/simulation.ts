@@ -3,7 +3,7 @@
 // trace, byte for byte. Nothing here reads a clock or Math.random.
 import { DEFAULT_RAFT_OPTIONS, RaftNode, SAFE, type RaftOptions, type Ready, type UnsafeSwitches } from '../core/raft-node.ts';
 import { SeededRandom } from '../core/random.ts';
-import { NONE, type Entry, type Message, type NodeId } from '../core/types.ts';
+import { NONE, type Entry, type Message, type NodeId, type Snapshot } from '../core/types.ts';
 import { KvStore, type KvCommand } from '../machines/kv-store.ts';
 import { EventQueue } from './event-queue.ts';
 import { Network } from './network.ts';
@@ -13,7 +13,13 @@ import { MemoryStorage } from './storage.ts';
 import { TraceRecorder, type ClientOp, type SimEventBody, type TraceListener } from './trace.ts';
 
 /** Bounds that scenarios do not set (batching and pipelining are in SimConfig). */
-export type RaftTuning = Pick<RaftOptions, 'bytesPerMessageMax' | 'uncommittedEntriesMax' | 'applyBatchMax'>;
+export type RaftTuning = Pick<
+  RaftOptions,
+  'bytesPerMessageMax' | 'uncommittedEntriesMax' | 'applyBatchMax' | 'snapshotChunkBytes' | 'snapshotChunksInflightMax'
+>;
+
+/** Far more than any real instant needs (a burst of client requests, a thousand messages). */
+const EVENTS_PER_MS_MAX = 100_000;
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -58,6 +64,8 @@ interface PendingRequest {
 
 export interface SimNode {
   readonly id: NodeId;
+  /** The cluster's first voters for its founding members; none for a node added later (it learns from the log). */
+  readonly bootstrapVoters: readonly NodeId[];
   /** null while crashed: the volatile state is gone. */
   raft: RaftNode | null;
   readonly storage: MemoryStorage;
@@ -92,9 +100,10 @@ export class Simulation {
   private readonly root: SeededRandom;
   private readonly tuning: Partial<RaftTuning>;
   private readonly decoded = new WeakMap<Entry, KvCommand>();
+  /** Events processed at the current virtual millisecond: a guard against livelock. */
+  private eventsThisMs = 0;
   private nextMessageId = 1;
   private nextRequestId = 1;
-  private voters: NodeId[];
 
   constructor(options: SimulationOptions) {
     if (!Number.isInteger(options.nodes) || options.nodes < 1 || options.nodes > NODES_MAX) {
@@ -107,22 +116,26 @@ export class Simulation {
     this.network = new Network(this.linkSettings(), this.root.fork(0));
     this.trace = new TraceRecorder(40, options.onTrace);
     this.checker = options.checkSafety === false ? null : new SafetyChecker((v) => this.emit(v.node, { type: 'violation', invariant: v.invariant, message: v.message }));
-    this.voters = [];
-    for (let id = 1; id <= options.nodes; id++) this.voters.push(id);
-    for (const id of this.voters) {
-      const node: SimNode = {
-        id,
-        raft: null,
-        storage: new MemoryStorage(),
-        machine: new KvStore(),
-        random: this.root.fork(id),
-        incarnation: 0,
-        timerAt: Infinity,
-        pending: new Map(),
-      };
-      this.nodeMap.set(id, node);
-    }
-    for (const id of this.voters) this.boot(this.nodeMap.get(id)!);
+    const founders: NodeId[] = [];
+    for (let id = 1; id <= options.nodes; id++) founders.push(id);
+    for (const id of founders) this.addNode(id, founders);
+    for (const id of founders) this.boot(this.node(id));
+  }
+
+  private addNode(id: NodeId, bootstrapVoters: readonly NodeId[]): SimNode {
+    const node: SimNode = {
+      id,
+      bootstrapVoters,
+      raft: null,
+      storage: new MemoryStorage(),
+      machine: new KvStore(),
+      random: this.root.fork(id),
+      incarnation: 0,
+      timerAt: Infinity,
+      pending: new Map(),
+    };
+    this.nodeMap.set(id, node);
+    return node;
   }
 
   // ---- Reading ----------------------------------------------------------------------------------------------
@@ -195,6 +208,13 @@ export class Simulation {
   step(): boolean {
     const next = this.queue.pop();
     if (!next) return false;
+    if (next.at === this.now) {
+      if (++this.eventsThisMs > EVENTS_PER_MS_MAX) {
+        throw new Error(`livelock: more than ${EVENTS_PER_MS_MAX} events at t=${this.now}ms without time moving on`);
+      }
+    } else {
+      this.eventsThisMs = 0;
+    }
     this.now = next.at;
     const event = next.value;
     switch (event.kind) {
@@ -262,6 +282,40 @@ export class Simulation {
     node.raft.timeout(this.now);
     this.afterInput(node);
     return undefined;
+  }
+
+  /** Snapshot node `id`'s state machine now and compact its log (§7). */
+  snapshot(id: NodeId): string | undefined {
+    const node = this.node(id);
+    if (!node.raft) return `S${id} is down`;
+    if (!node.raft.compact(node.raft.lastApplied, node.machine.snapshot())) return `S${id} has nothing new to snapshot`;
+    this.afterInput(node);
+    return undefined;
+  }
+
+  /**
+   * Start a new, empty node and ask the leader to add it, first as a learner that catches up, then as a voter
+   * (thesis §4.2.1). Returns the new id, or why it could not start.
+   */
+  addServer(): NodeId | string {
+    const leader = this.leader();
+    if (leader === null) return 'there is no leader';
+    const id = Math.max(...this.nodeMap.keys()) + 1;
+    if (id > NODES_MAX) return `the cluster already has ${NODES_MAX} nodes`;
+    const result = this.node(leader).raft!.proposeConfigChange({ type: 'add-learner', node: id }, this.now);
+    if (!result.ok) return `S${leader} refused: ${result.reason}`;
+    this.boot(this.addNode(id, []));
+    this.afterInput(this.node(leader));
+    return id;
+  }
+
+  /** Ask the leader to remove `id` from the configuration (thesis §4.2). The node itself keeps running. */
+  removeServer(id: NodeId): string | undefined {
+    const leader = this.leader();
+    if (leader === null) return 'there is no leader';
+    const result = this.node(leader).raft!.proposeConfigChange({ type: 'remove', node: id }, this.now);
+    this.afterInput(this.node(leader));
+    return result.ok ? undefined : `S${leader} refused: ${result.reason}`;
   }
 
   transfer(to: NodeId): string | undefined {
@@ -355,10 +409,13 @@ export class Simulation {
       case 'nack':
         return 'the task queue is not built yet (issue 4)';
       case 'snapshot':
-        return 'snapshots are not built yet (issue 3)';
-      case 'add-node':
+        return withNode(action.node, (id) => this.snapshot(id));
+      case 'add-node': {
+        const added = this.addServer();
+        return typeof added === 'string' ? added : undefined;
+      }
       case 'remove-node':
-        return 'membership changes are not built yet (issue 3)';
+        return withNode(action.node, (id) => this.removeServer(id));
     }
   }
 
@@ -369,8 +426,11 @@ export class Simulation {
   // ---- The host loop ----------------------------------------------------------------------------------------
 
   private boot(node: SimNode): void {
-    node.raft = new RaftNode(this.raftOptions(node.id), node.storage.load(), node.random, this.now);
-    this.checker?.onRestart(node.id);
+    const stored = node.storage.load();
+    node.raft = new RaftNode(this.raftOptions(node.id), stored, node.random, this.now);
+    node.machine = new KvStore();
+    if (stored.snapshot) node.machine.restore(stored.snapshot.data);
+    this.checker?.onRestart(node.id, stored.snapshot?.index ?? 0);
     this.afterInput(node);
   }
 
@@ -390,7 +450,7 @@ export class Simulation {
         : SAFE;
     return {
       id,
-      voters: this.voters,
+      voters: this.node(id).bootstrapVoters,
       electionTimeoutMs: c.electionTimeoutMs,
       heartbeatMs: c.heartbeatMs,
       preVote: c.preVote,
@@ -400,6 +460,8 @@ export class Simulation {
       inflightMessagesMax: c.inflightMessagesMax,
       uncommittedEntriesMax: this.tuningValue('uncommittedEntriesMax'),
       applyBatchMax: this.tuningValue('applyBatchMax'),
+      snapshotChunkBytes: this.tuningValue('snapshotChunkBytes'),
+      snapshotChunksInflightMax: this.tuningValue('snapshotChunksInflightMax'),
       unsafe,
     };
   }
@@ -431,16 +493,26 @@ export class Simulation {
     this.afterInput(node);
   }
 
-  /** The host loop after any input: persist, then send, then apply, then advance; then check. */
+  /**
+   * The host loop after any input: persist, then send, then apply (restoring a snapshot first), then advance;
+   * then snapshot if the log grew past the threshold; then check.
+   */
   private afterInput(node: SimNode): void {
     const raft = node.raft!;
-    while (raft.hasReady()) {
-      const rd = raft.ready();
-      for (const event of rd.events) this.emit(node.id, event);
-      node.storage.persist(rd);
-      for (const message of rd.messages) this.send(message);
-      this.applyCommitted(node, rd);
-      raft.advance(rd);
+    for (;;) {
+      while (raft.hasReady()) {
+        const rd = raft.ready();
+        for (const event of rd.events) this.emit(node.id, event);
+        node.storage.persist(rd);
+        for (const message of rd.messages) this.send(message);
+        if (rd.snapshot && rd.snapshot.index > raft.lastApplied) this.restoreSnapshot(node, rd.snapshot);
+        this.applyCommitted(node, rd);
+        raft.advance(rd);
+      }
+      const every = this.config.snapshotEveryEntries;
+      if (every === 0 || raft.lastApplied - raft.log.snapshotIndex < every) break;
+      this.checker?.observe(node, this.now); // let the checker see the entries before they are compacted
+      raft.compact(raft.lastApplied, node.machine.snapshot());
     }
     const deadline = raft.nextDeadlineMs();
     if (deadline < node.timerAt) {
@@ -448,6 +520,17 @@ export class Simulation {
       this.queue.push(Math.max(deadline, this.now), { kind: 'timer', node: node.id, incarnation: node.incarnation });
     }
     this.checker?.observe(node, this.now);
+  }
+
+  private restoreSnapshot(node: SimNode, snapshot: Snapshot): void {
+    node.machine.restore(snapshot.data);
+    this.checker?.onRestore(node.id, snapshot.index);
+    for (const [index, pending] of node.pending) {
+      if (index > snapshot.index) continue;
+      // The entry is inside a snapshot from another leader: whether it was this request is unknown here.
+      node.pending.delete(index);
+      this.emit(node.id, { type: 'client', request: pending.request, op: pending.op, outcome: 'lost', reason: 'covered-by-snapshot' });
+    }
   }
 
   private applyCommitted(node: SimNode, rd: Ready): void {
