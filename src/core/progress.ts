@@ -27,6 +27,8 @@ export class Progress {
   snapshotProgressAtMs = 0;
   /** Heard from since the last CheckQuorum round (thesis §6.2). */
   recentActive = false;
+  /** The latest heartbeat round this follower answered (thesis §6.4). */
+  heartbeatRoundAcked = 0;
   /** Last index of each unacknowledged AppendEntries, oldest first, in replicate state... */
   readonly inflight: number[] = [];
   /** ...and when each was sent. */

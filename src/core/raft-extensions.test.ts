@@ -78,7 +78,7 @@ const rv = (from: NodeId, to: NodeId, term: number, lastLogIndex: number, lastLo
   lastLogTerm,
   transfer: false,
 });
-const hb = (from: NodeId, to: NodeId, term: number, leaderCommit = 0): Heartbeat => ({ type: 'Heartbeat', from, to, term, leaderCommit });
+const hb = (from: NodeId, to: NodeId, term: number, leaderCommit = 0): Heartbeat => ({ type: 'Heartbeat', from, to, term, leaderCommit, round: 1 });
 
 /** A node's stable storage: what survives a crash. */
 class Disk {

@@ -28,6 +28,8 @@ import {
   type Message,
   type NodeId,
   type PreVote,
+  type ReadIndex,
+  type ReadState,
   type RequestVote,
   type Role,
   type RoleReason,
@@ -56,6 +58,16 @@ export interface RaftOptions {
   /** A leader refuses proposals while this many entries await commitment. */
   readonly uncommittedEntriesMax: number;
   readonly applyBatchMax: number;
+  /**
+   * Linearizable reads (thesis §6.4): `read-index` confirms leadership with a heartbeat round for each read;
+   * `lease` skips the round while the leader's lease holds (§6.4.1), which needs CheckQuorum (voters must
+   * refuse votes while they hear from a leader) and clocks that drift apart by less than `clockDriftBound`.
+   */
+  readonly readMode: 'read-index' | 'lease';
+  /** How much faster any server's clock may run than the leader's, e.g. 0.1 for 10%. */
+  readonly clockDriftBound: number;
+  /** Read requests a leader holds at once. */
+  readonly readRequestsMax: number;
   /** InstallSnapshot: bytes of snapshot data per chunk, and unacknowledged chunks per follower. */
   readonly snapshotChunkBytes: number;
   readonly snapshotChunksInflightMax: number;
@@ -84,6 +96,9 @@ export const DEFAULT_RAFT_OPTIONS: Omit<RaftOptions, 'id' | 'voters'> = {
   inflightMessagesMax: 8,
   uncommittedEntriesMax: 4096,
   applyBatchMax: 1024,
+  readMode: 'read-index',
+  clockDriftBound: 0.1,
+  readRequestsMax: 1024,
   snapshotChunkBytes: 1024,
   snapshotChunksInflightMax: 4,
   unsafe: SAFE,
@@ -114,6 +129,8 @@ export interface Ready {
   readonly messages: readonly Message[];
   /** Apply to the state machine, in order. */
   readonly committedEntries: readonly Entry[];
+  /** Read requests answered: serve each once its index is applied (or report its refusal). */
+  readonly readStates: readonly ReadState[];
   readonly events: readonly CoreEvent[];
 }
 
@@ -187,6 +204,18 @@ export class RaftNode {
   /** Followers owed an AppendEntries at the next `ready()`; the flag says "even with no entries". */
   private replicationDue = new Map<NodeId, boolean>();
   private transferTarget: NodeId = NONE;
+
+  // Reads (thesis §6.4). Every heartbeat broadcast is a numbered round; a read that arrived during round R is
+  // safe once a majority has answered round R + 1 or later.
+  private heartbeatRound = 0;
+  private readonly roundSentAtMs = new Map<number, number>();
+  private leaseStartMs = -Infinity;
+  private readRoundDue = false;
+  private pendingReads: { context: number; requester: NodeId; index: number; needRound: number }[] = [];
+  /** Reads that arrived before this leader committed an entry of its term (§6.4 step 1: until then it
+   *  cannot know the commit index). */
+  private readsAwaitingCommit: { context: number; requester: NodeId }[] = [];
+  private readStates: ReadState[] = [];
 
   // Time: all deadlines are in the host's milliseconds.
   private now: number;
@@ -375,6 +404,17 @@ export class RaftNode {
     return true;
   }
 
+  /**
+   * Ask for a linearizable read (thesis §6.4). A leader confirms it still leads, then answers with its commit
+   * index; a follower asks the leader. The answer comes as a ReadState in a later Ready.
+   */
+  readIndex(context: number, nowMs: number): void {
+    this.now = nowMs;
+    if (this.roleValue === 'leader') this.registerRead(context, this.id);
+    else if (this.leaderValue !== NONE) this.send({ type: 'ReadIndex', from: this.id, to: this.leaderValue, term: this.termValue, context });
+    else this.readStates.push({ context, refused: 'no-leader' });
+  }
+
   /** Hand leadership to `target` (thesis §3.10): bring its log up to date, then tell it to campaign now. */
   transferLeadership(target: NodeId, nowMs: number): TransferResult {
     this.now = nowMs;
@@ -402,6 +442,8 @@ export class RaftNode {
       this.events.length > 0 ||
       this.hardStateDirty ||
       this.snapshotDirty ||
+      this.readRoundDue ||
+      this.readStates.length > 0 ||
       this.replicationDue.size > 0 ||
       this.log.unstableEntries().length > 0 ||
       this.commitIndex > this.applied
@@ -411,6 +453,8 @@ export class RaftNode {
   ready(): Ready {
     assert(!this.readyOutstanding, 'ready() called again before advance()');
     this.flushReplication();
+    if (this.readRoundDue && this.roleValue === 'leader') this.broadcastHeartbeat();
+    this.readRoundDue = false;
     // After a snapshot is installed, the host restores it first; entries to apply start after it.
     const applyFrom = Math.max(this.applied, this.log.snapshotIndex) + 1;
     const applyTo = Math.min(this.commitIndex, applyFrom - 1 + this.options.applyBatchMax);
@@ -420,8 +464,10 @@ export class RaftNode {
       entries: this.log.unstableEntries(),
       messages: this.outbox,
       committedEntries: applyTo >= applyFrom ? this.log.slice(applyFrom, applyTo) : [],
+      readStates: this.readStates,
       events: this.events,
     };
+    this.readStates = [];
     this.hardStateDirty = false;
     this.snapshotDirty = false;
     this.outbox = [];
@@ -466,7 +512,10 @@ export class RaftNode {
         this.answerAppend(m, false, m.prevLogIndex, 0, 0, 'stale-term');
         return;
       case 'Heartbeat':
-        this.send({ type: 'HeartbeatResponse', from: this.id, to: m.from, term: this.termValue });
+        this.send({ type: 'HeartbeatResponse', from: this.id, to: m.from, term: this.termValue, round: m.round });
+        return;
+      case 'ReadIndex':
+        this.send({ type: 'ReadIndexResponse', from: this.id, to: m.from, term: this.termValue, context: m.context, index: 0, ok: false });
         return;
       case 'InstallSnapshot':
         this.answerSnapshot(m, 0, false, false);
@@ -638,6 +687,13 @@ export class RaftNode {
 
   /** Volatile per-role state, cleared on every role change. */
   private reset(): void {
+    for (const read of [...this.pendingReads, ...this.readsAwaitingCommit]) this.refuseRead(read.context, read.requester, 'lost-leadership');
+    this.pendingReads = [];
+    this.readsAwaitingCommit = [];
+    this.readRoundDue = false;
+    this.heartbeatRound = 0;
+    this.roundSentAtMs.clear();
+    this.leaseStartMs = -Infinity;
     this.leaderValue = NONE;
     this.votes = new Map();
     this.progress = new Map();
@@ -666,18 +722,81 @@ export class RaftNode {
       }
     }
     if (this.transferTarget !== NONE && this.now >= this.transferDeadline) this.abortTransfer();
-    if (this.now >= this.heartbeatDeadline) {
-      this.heartbeatDeadline = this.now + this.options.heartbeatMs;
-      for (const pr of this.progress.values()) {
-        this.send({
-          type: 'Heartbeat',
-          from: this.id,
-          to: pr.id,
-          term: this.termValue,
-          leaderCommit: Math.min(this.commitIndex, pr.match),
-        });
-      }
+    if (this.now >= this.heartbeatDeadline) this.broadcastHeartbeat();
+  }
+
+  /** A new heartbeat round: it keeps followers from campaigning and confirms leadership for reads. */
+  private broadcastHeartbeat(): void {
+    this.heartbeatDeadline = this.now + this.options.heartbeatMs;
+    this.heartbeatRound++;
+    this.roundSentAtMs.set(this.heartbeatRound, this.now);
+    for (const pr of this.progress.values()) {
+      this.send({
+        type: 'Heartbeat',
+        from: this.id,
+        to: pr.id,
+        term: this.termValue,
+        leaderCommit: Math.min(this.commitIndex, pr.match),
+        round: this.heartbeatRound,
+      });
     }
+    this.releaseReads(); // a cluster of one confirms itself
+  }
+
+  // ---- Reads (thesis §6.4) ----------------------------------------------------------------------------------
+
+  private registerRead(context: number, requester: NodeId): void {
+    if (this.pendingReads.length + this.readsAwaitingCommit.length >= this.options.readRequestsMax) {
+      this.refuseRead(context, requester, 'overloaded');
+      return;
+    }
+    if (this.log.termAt(this.commitIndex) !== this.termValue) {
+      // §6.4 step 1: until an entry of its own term commits, a new leader does not know the commit index.
+      this.readsAwaitingCommit.push({ context, requester });
+      return;
+    }
+    if (this.options.readMode === 'lease' && this.options.checkQuorum && this.now < this.leaseExpiresAtMs()) {
+      this.releaseRead({ context, requester, index: this.commitIndex }, 'lease');
+      return;
+    }
+    this.pendingReads.push({ context, requester, index: this.commitIndex, needRound: this.heartbeatRound + 1 });
+    this.readRoundDue = true;
+  }
+
+  /**
+   * §6.4.1: followers do not start an election until an election timeout after hearing from the leader, so
+   * the leader leads at least that long after the start of a round a majority answered, less the drift of
+   * clocks that may run faster than ours.
+   */
+  private leaseExpiresAtMs(): number {
+    return this.leaseStartMs + this.options.electionTimeoutMs[0] / (1 + this.options.clockDriftBound);
+  }
+
+  /** The latest heartbeat round a majority of voters (counting us) has answered. */
+  private confirmedRound(): number {
+    return committedIndex(this.voters, (id) => (id === this.id ? this.heartbeatRound : (this.progress.get(id)?.heartbeatRoundAcked ?? 0)));
+  }
+
+  private releaseReads(): void {
+    const confirmed = this.confirmedRound();
+    const startedAt = this.roundSentAtMs.get(confirmed);
+    if (startedAt !== undefined) this.leaseStartMs = Math.max(this.leaseStartMs, startedAt);
+    for (const round of this.roundSentAtMs.keys()) if (round < confirmed) this.roundSentAtMs.delete(round);
+    const ready = this.pendingReads.filter((read) => read.needRound <= confirmed);
+    if (ready.length === 0) return;
+    this.pendingReads = this.pendingReads.filter((read) => read.needRound > confirmed);
+    for (const read of ready) this.releaseRead(read, 'heartbeat-round');
+  }
+
+  private releaseRead(read: { context: number; requester: NodeId; index: number }, via: 'heartbeat-round' | 'lease'): void {
+    this.events.push({ type: 'read', context: read.context, requester: read.requester, index: read.index, via });
+    if (read.requester === this.id) this.readStates.push({ context: read.context, index: read.index });
+    else this.send({ type: 'ReadIndexResponse', from: this.id, to: read.requester, term: this.termValue, context: read.context, index: read.index, ok: true });
+  }
+
+  private refuseRead(context: number, requester: NodeId, reason: 'lost-leadership' | 'overloaded'): void {
+    if (requester === this.id) this.readStates.push({ context, refused: reason });
+    else this.send({ type: 'ReadIndexResponse', from: this.id, to: requester, term: this.termValue, context, index: 0, ok: false });
   }
 
   /** Thesis §6.2: did a majority (counting ourselves) answer since the last round? Clears the marks. */
@@ -717,6 +836,13 @@ export class RaftNode {
       case 'TimeoutNow':
         this.campaign('timeout-now');
         return;
+      case 'ReadIndex':
+        // We are not the leader (any more): the asker tries again once it knows who is.
+        this.send({ type: 'ReadIndexResponse', from: this.id, to: m.from, term: this.termValue, context: m.context, index: 0, ok: false });
+        return;
+      case 'ReadIndexResponse':
+        this.readStates.push(m.ok ? { context: m.context, index: m.index } : { context: m.context, refused: 'lost-leadership' });
+        return;
       default:
         return; // answers to requests we no longer have
     }
@@ -746,6 +872,12 @@ export class RaftNode {
         return;
       case 'PreVoteResponse':
         if (this.roleValue === 'precandidate') this.countVote(m.from, m.granted);
+        return;
+      case 'ReadIndex':
+        this.send({ type: 'ReadIndexResponse', from: this.id, to: m.from, term: this.termValue, context: m.context, index: 0, ok: false });
+        return;
+      case 'ReadIndexResponse':
+        this.readStates.push(m.ok ? { context: m.context, index: m.index } : { context: m.context, refused: 'lost-leadership' });
         return;
       default:
         return;
@@ -814,7 +946,7 @@ export class RaftNode {
     this.lastLeaderContactMs = this.now;
     this.resetElectionTimer();
     this.commitTo(Math.min(m.leaderCommit, this.log.lastIndex()));
-    this.send({ type: 'HeartbeatResponse', from: this.id, to: m.from, term: this.termValue });
+    this.send({ type: 'HeartbeatResponse', from: this.id, to: m.from, term: this.termValue, round: m.round });
   }
 
   private handleAppendEntries(m: AppendEntries): void {
@@ -960,6 +1092,10 @@ export class RaftNode {
         if (!pr) return;
         pr.recentActive = true;
         pr.onHeartbeatResponse();
+        if (m.round > pr.heartbeatRoundAcked) {
+          pr.heartbeatRoundAcked = m.round;
+          this.releaseReads();
+        }
         if (pr.state === 'snapshot' && this.now - pr.snapshotProgressAtMs >= 2 * this.options.heartbeatMs) {
           // The follower is alive but the snapshot stopped moving: a chunk or its answer was lost.
           pr.rewindSnapshot(this.now);
@@ -971,6 +1107,9 @@ export class RaftNode {
       }
       case 'InstallSnapshotResponse':
         this.handleSnapshotResponse(m);
+        return;
+      case 'ReadIndex':
+        this.registerRead(m.context, m.from);
         return;
       case 'RequestVote':
       case 'PreVote':
@@ -1061,6 +1200,11 @@ export class RaftNode {
     if (index <= this.commitIndex) return;
     this.commitIndex = index;
     this.events.push({ type: 'commit', index, term: this.log.termAt(index) ?? 0 });
+    if (this.roleValue === 'leader' && this.readsAwaitingCommit.length > 0 && this.log.termAt(index) === this.termValue) {
+      const waiting = this.readsAwaitingCommit;
+      this.readsAwaitingCommit = [];
+      for (const read of waiting) this.registerRead(read.context, read.requester);
+    }
   }
 
   private appendToOwnLog(type: Entry['type'], data: string): Entry {

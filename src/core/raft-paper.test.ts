@@ -77,7 +77,7 @@ const rv = (from: NodeId, to: NodeId, term: number, lastLogIndex: number, lastLo
   lastLogTerm,
   transfer: false,
 });
-const hb = (from: NodeId, to: NodeId, term: number, leaderCommit = 0): Heartbeat => ({ type: 'Heartbeat', from, to, term, leaderCommit });
+const hb = (from: NodeId, to: NodeId, term: number, leaderCommit = 0): Heartbeat => ({ type: 'Heartbeat', from, to, term, leaderCommit, round: 1 });
 
 /** A node's stable storage: what survives a crash. */
 class Disk {
@@ -353,7 +353,7 @@ describe('§5.1 Raft basics: terms', () => {
     { type: 'RequestVoteResponse', from: 3, to: 1, term: 5, granted: false, reason: 'stale-term' },
     { type: 'PreVoteResponse', from: 3, to: 1, term: 5, granted: false, reason: 'stale-term' },
     { type: 'AppendEntriesResponse', from: 3, to: 1, term: 5, success: false, matchIndex: 0, conflictTerm: 0, conflictIndex: 0, reason: 'stale-term' },
-    { type: 'HeartbeatResponse', from: 3, to: 1, term: 5 },
+    { type: 'HeartbeatResponse', from: 3, to: 1, term: 5, round: 1 },
   ];
   const cases = (['follower', 'candidate', 'leader'] as const).flatMap((role) => higherTermMessages.map((m) => [role, m.type, m] as const));
 
@@ -626,16 +626,17 @@ describe('§5.2 Leader election', () => {
     c.elect(1);
     const n = c.node(1);
     expect(n.nextDeadlineMs()).toBe(50);
-    for (const at of [50, 100, 150]) {
+    for (const [round, at] of [[1, 50], [2, 100], [3, 150]] as const) {
       c.now = at - 1;
       n.tick(c.now);
       expect(ofType(c.flush(1), 'Heartbeat')).toEqual([]);
       c.now = at;
       n.tick(c.now);
       const beats = ofType(c.flush(1), 'Heartbeat');
+      // Each broadcast is a numbered round (thesis §6.4 uses the answers to confirm leadership).
       expect(beats).toEqual([
-        { type: 'Heartbeat', from: 1, to: 2, term: 1, leaderCommit: 1 },
-        { type: 'Heartbeat', from: 1, to: 3, term: 1, leaderCommit: 1 },
+        { type: 'Heartbeat', from: 1, to: 2, term: 1, leaderCommit: 1, round },
+        { type: 'Heartbeat', from: 1, to: 3, term: 1, leaderCommit: 1, round },
       ]);
       expect(n.nextDeadlineMs()).toBe(at + 50);
       for (const m of beats) c.deliver(m);

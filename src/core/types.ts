@@ -100,10 +100,27 @@ export interface Heartbeat extends MessageHeader {
   readonly type: 'Heartbeat';
   /** min(leader's commit, follower's match): never beyond what the follower is known to hold. */
   readonly leaderCommit: number;
+  /** Which heartbeat round of this leader this is; answers echo it (thesis §6.4: confirming leadership). */
+  readonly round: number;
 }
 
 export interface HeartbeatResponse extends MessageHeader {
   readonly type: 'HeartbeatResponse';
+  readonly round: number;
+}
+
+/** A follower asks the leader for a read index on behalf of its client (thesis §6.4). */
+export interface ReadIndex extends MessageHeader {
+  readonly type: 'ReadIndex';
+  readonly context: number;
+}
+
+export interface ReadIndexResponse extends MessageHeader {
+  readonly type: 'ReadIndexResponse';
+  readonly context: number;
+  /** The read may be served once the follower has applied this index; 0 with `ok` false: refused. */
+  readonly index: number;
+  readonly ok: boolean;
 }
 
 /** One chunk of a snapshot (Figure 13). Chunks go in order; `done` marks the last. */
@@ -144,6 +161,8 @@ export type Message =
   | HeartbeatResponse
   | InstallSnapshot
   | InstallSnapshotResponse
+  | ReadIndex
+  | ReadIndexResponse
   | TimeoutNow;
 
 export type MessageType = Message['type'];
@@ -213,7 +232,19 @@ export type CoreEvent =
   | { readonly type: 'transfer'; readonly target: NodeId; readonly phase: TransferPhase }
   /** A snapshot was taken here (`taken`) or received from the leader and installed (`installed`). */
   | { readonly type: 'snapshot'; readonly phase: 'taken' | 'installed'; readonly index: number; readonly term: number }
+  /**
+   * A linearizable read may proceed at `index`: leadership was confirmed by a heartbeat round that a majority
+   * answered after the read arrived (`heartbeat-round`), or the leader's lease had not run out (`lease`).
+   */
+  | { readonly type: 'read'; readonly context: number; readonly requester: NodeId; readonly index: number; readonly via: 'heartbeat-round' | 'lease' }
   /** The configuration in force changed: a config entry was appended or removed, or a snapshot installed. */
   | { readonly type: 'config'; readonly index: number; readonly voters: readonly NodeId[]; readonly learners: readonly NodeId[] };
+
+/** The answer to a read request: serve it once `index` is applied, or the reason it was refused. */
+export type ReadState =
+  | { readonly context: number; readonly index: number }
+  | { readonly context: number; readonly refused: ReadRefusal };
+
+export type ReadRefusal = 'no-leader' | 'lost-leadership' | 'overloaded';
 
 export type TransferPhase = 'started' | 'timeout-now-sent' | 'completed' | 'aborted';

@@ -75,6 +75,10 @@ export function explainEvent(event: TraceEvent): string | null {
       return event.phase === 'taken'
         ? `${who} took a snapshot of its state machine up to index ${event.index} and discarded the log before it (§7).`
         : `${who} installed a snapshot from the leader up to index ${event.index} (term ${event.term}), replacing its log up to there (§7).`;
+    case 'read':
+      return event.via === 'lease'
+        ? `${who} answered a read at index ${event.index} for ${event.requester === event.node ? 'its client' : S(event.requester)} without a heartbeat round: its leader lease still holds (thesis §6.4.1).`
+        : `${who} confirmed it still leads (a majority answered a heartbeat round sent after the read arrived), so a read at index ${event.index} is linearizable (thesis §6.4).`;
     case 'config':
       return `${who} now uses the configuration voters ${event.voters.map(S).join(', ') || 'none'}${
         event.learners.length > 0 ? `, learners ${event.learners.map(S).join(', ')}` : ''

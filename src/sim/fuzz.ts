@@ -54,6 +54,8 @@ export function drawSettings(seed: number, nodes?: number): FuzzSettings {
     // Small batching and pipelining bounds split what a leader sends, which exposes other orders.
     entriesPerMessageMax: random.pick([1, 2, 4, 64]),
     inflightMessagesMax: random.pick([1, 2, 8]),
+    readMode: random.pick(['log', 'read-index', 'read-index', 'lease'] as const),
+    clockDriftBound: 0.1,
     unsafeSkipVoteRestriction: false,
     unsafeCommitPreviousTerms: false,
     unsafeForgetVoteOnRestart: false,
@@ -100,13 +102,10 @@ export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome
       sim.at(t, () => changeMembership(sim, random));
     }
   }
-  // Client load: puts to whichever node the client believes leads, over a small key space.
-  let written = 0;
+  // Client load: writes and linearizable reads over a small key space.
+  const clients = new ClientWorkload(sim, random);
   for (let t = random.intBetween(0, settings.requestEveryMs); t < settings.faultyMs; t += random.intBetween(1, 2 * settings.requestEveryMs)) {
-    sim.at(t, () => {
-      const target = sim.leader() ?? random.pick(sim.nodes).id;
-      sim.submit(target, 'put', { op: 'put', key: `k${random.intBetween(1, 8)}`, value: `v${++written}` });
-    });
+    sim.at(t, () => clients.act());
   }
 
   // Stop at the first violation, so that the events kept for the report are the ones that led to it.
@@ -132,6 +131,27 @@ export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome
     traceHash: sim.trace.traceHash(),
     recent: sim.trace.latest(),
   };
+}
+
+/**
+ * Clients: writes to the node they believe leads, and linearizable reads through the leader or through any
+ * node (follower reads). The simulator itself checks that no read is stale.
+ */
+class ClientWorkload {
+  private written = 0;
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly random: SeededRandom,
+  ) {}
+
+  act(): void {
+    const sim = this.sim;
+    const key = `k${this.random.intBetween(1, 6)}`;
+    const leaderOrAny = sim.leader() ?? this.random.pick(sim.nodes).id;
+    if (this.random.chance(0.6)) sim.submit(leaderOrAny, 'put', { op: 'put', key, value: `v${++this.written}` });
+    else sim.read(this.random.chance(0.5) ? leaderOrAny : this.random.pick(sim.nodes).id, key);
+  }
 }
 
 /** Add a server or remove a voter, keeping between 3 and 7 voters. */

@@ -16,6 +16,7 @@ export type Invariant =
   | 'CommittedEntryChanged' // a committed entry is never removed or replaced
   | 'CommitWithoutQuorum' // a leader commits only what a majority of its configuration holds (§5.3, thesis §4.1)
   | 'SnapshotOfUncommitted' // a snapshot covers only committed entries (§7)
+  | 'StaleRead' // a read returned a value older than a write that completed before the read began (§6.4)
   | 'CommitIndexDecreased'
   | 'AppliedIndexDecreased'
   | 'AppliedOutOfOrder'
@@ -79,6 +80,12 @@ export class SafetyChecker {
     let mirror = this.mirrors.get(id);
     if (!mirror) this.mirrors.set(id, (mirror = new Mirror()));
     return mirror;
+  }
+
+  /** A breach seen by a client of the cluster rather than in a node's state (e.g. a stale read). */
+  reportClientViolation(node: NodeId, invariant: Invariant, message: string, now: number): void {
+    this.now = now;
+    this.report(node, invariant, message);
   }
 
   private report(node: NodeId, invariant: Invariant, message: string): void {

@@ -353,9 +353,9 @@ describe('parseScenario: config errors', () => {
 
   it('rejects unknown config keys, listing the known ones', () => {
     expect(() => parseScenario(withConfig({ heartbeat: 50 }))).toThrow(
-      'config.heartbeat: unknown field (expected one of checkQuorum, duplicateRatio, electionTimeoutMs, ' +
-        'entriesPerMessageMax, heartbeatMs, inflightMessagesMax, latencyMs, lossRatio, preVote, snapshotEveryEntries, unsafeCommitPreviousTerms, ' +
-        'unsafeForgetVoteOnRestart, unsafeSkipVoteRestriction)',
+      'config.heartbeat: unknown field (expected one of checkQuorum, clockDriftBound, duplicateRatio, electionTimeoutMs, ' +
+        'entriesPerMessageMax, heartbeatMs, inflightMessagesMax, latencyMs, lossRatio, preVote, readMode, snapshotEveryEntries, ' +
+        'unsafeCommitPreviousTerms, unsafeForgetVoteOnRestart, unsafeSkipVoteRestriction)',
     );
   });
 
@@ -569,11 +569,12 @@ describe('set actions', () => {
       'unknown key',
       { key: 'speed', value: 1 },
       'actions[0].key: expected one of electionTimeoutMs, heartbeatMs, latencyMs, lossRatio, duplicateRatio, preVote, ' +
-        'checkQuorum, snapshotEveryEntries, entriesPerMessageMax, inflightMessagesMax, unsafeSkipVoteRestriction, unsafeCommitPreviousTerms, ' +
+        'checkQuorum, snapshotEveryEntries, entriesPerMessageMax, inflightMessagesMax, readMode, clockDriftBound, unsafeSkipVoteRestriction, unsafeCommitPreviousTerms, ' +
         'unsafeForgetVoteOnRestart, got "speed"',
     ],
     ['lossRatio out of range', { key: 'lossRatio', value: 2 }, 'actions[0].value: expected a number from 0 to 1, got 2'],
     ['entriesPerMessageMax of zero', { key: 'entriesPerMessageMax', value: 0 }, 'actions[0].value: expected a whole number from 1 to 1024, got 0'],
+    ['an unknown read mode', { key: 'readMode', value: 'fast' }, 'actions[0].value: expected one of log, read-index, lease, got "fast"'],
     ['missing value', { key: 'preVote' }, 'actions[0].value: expected true or false, got nothing'],
     [
       'latency of one number',
@@ -651,6 +652,8 @@ describe('formatScenario', () => {
     "snapshotEveryEntries": 0,
     "entriesPerMessageMax": 64,
     "inflightMessagesMax": 8,
+    "readMode": "read-index",
+    "clockDriftBound": 0.1,
     "unsafeSkipVoteRestriction": false,
     "unsafeCommitPreviousTerms": false,
     "unsafeForgetVoteOnRestart": false

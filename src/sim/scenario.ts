@@ -18,6 +18,14 @@ export interface SimConfig {
   entriesPerMessageMax: number;
   /** Pipelining: at most this many unacknowledged AppendEntries to one follower. */
   inflightMessagesMax: number;
+  /**
+   * How `get` is served: `log` (as a log entry), `read-index` (the leader confirms it still leads with a
+   * heartbeat round, thesis §6.4) or `lease` (no round while the leader's lease holds, §6.4.1; needs
+   * checkQuorum, and is only as safe as clockDriftBound is true).
+   */
+  readMode: ReadMode;
+  /** How much faster a server's clock may run than the leader's; lease reads rely on it. */
+  clockDriftBound: number;
   /** Teaching switches: each removes one safety rule (see the README). */
   unsafeSkipVoteRestriction: boolean;
   unsafeCommitPreviousTerms: boolean;
@@ -35,10 +43,15 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   snapshotEveryEntries: 0,
   entriesPerMessageMax: 64,
   inflightMessagesMax: 8,
+  readMode: 'read-index',
+  clockDriftBound: 0.1,
   unsafeSkipVoteRestriction: false,
   unsafeCommitPreviousTerms: false,
   unsafeForgetVoteOnRestart: false,
 };
+
+export type ReadMode = 'log' | 'read-index' | 'lease';
+export const READ_MODES: readonly ReadMode[] = ['log', 'read-index', 'lease'];
 
 /** A node by number (1..N), or whichever node leads at the moment the action runs. */
 export type NodeRef = number | 'leader';
@@ -331,6 +344,11 @@ const CONFIG_RULES: ConfigRules = {
   snapshotEveryEntries: (value, path) => readWholeAtLeast(value, path, 0),
   entriesPerMessageMax: (value, path) => readWhole(value, path, 1, 1024),
   inflightMessagesMax: (value, path) => readWhole(value, path, 1, 256),
+  readMode: (value, path) => {
+    if (typeof value !== 'string' || !(READ_MODES as readonly string[]).includes(value)) fail(path, `one of ${READ_MODES.join(', ')}`, value);
+    return value as ReadMode;
+  },
+  clockDriftBound: (value, path) => readRatio(value, path),
   unsafeSkipVoteRestriction: readBoolean,
   unsafeCommitPreviousTerms: readBoolean,
   unsafeForgetVoteOnRestart: readBoolean,

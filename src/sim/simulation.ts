@@ -3,7 +3,7 @@
 // trace, byte for byte. Nothing here reads a clock or Math.random.
 import { DEFAULT_RAFT_OPTIONS, RaftNode, SAFE, type RaftOptions, type Ready, type UnsafeSwitches } from '../core/raft-node.ts';
 import { SeededRandom } from '../core/random.ts';
-import { NONE, type Entry, type Message, type NodeId, type Snapshot } from '../core/types.ts';
+import { NONE, type Entry, type Message, type NodeId, type ReadState, type Snapshot } from '../core/types.ts';
 import { KvStore, type KvCommand } from '../machines/kv-store.ts';
 import { EventQueue } from './event-queue.ts';
 import { Network } from './network.ts';
@@ -59,7 +59,7 @@ interface PendingRequest {
   readonly request: number;
   readonly op: ClientOp;
   readonly term: number;
-  readonly onDone?: (result: unknown) => void;
+  readonly onDone?: (result: unknown, index: number) => void;
 }
 
 export interface SimNode {
@@ -76,6 +76,21 @@ export interface SimNode {
   timerAt: number;
   /** Client requests proposed through this node, by log index, awaiting apply. */
   readonly pending: Map<number, PendingRequest>;
+  /** Linearizable reads through this node, by request id: waiting for a read index, then for it to apply. */
+  readonly reads: Map<number, PendingRead>;
+  /** This node's clock: local = localAtOrigin + (now - globalAtOrigin) × rate. */
+  clock: { readonly rate: number; readonly globalAtOrigin: number; readonly localAtOrigin: number };
+}
+
+interface PendingRead {
+  readonly request: number;
+  readonly key: string;
+  readonly startedAt: number;
+  /** The highest log index of a write that had completed when the read began: it must see that far. */
+  readonly mustReach: number;
+  /** Set once the leader confirmed the read: serve it when this index is applied. */
+  index: number | null;
+  readonly onDone?: (result: unknown, index: number) => void;
 }
 
 type SimEvent =
@@ -100,6 +115,8 @@ export class Simulation {
   private readonly root: SeededRandom;
   private readonly tuning: Partial<RaftTuning>;
   private readonly decoded = new WeakMap<Entry, KvCommand>();
+  /** The highest log index at which a client write has completed so far (the oracle for stale reads). */
+  private completedWriteIndex = 0;
   /** Events processed at the current virtual millisecond: a guard against livelock. */
   private eventsThisMs = 0;
   private nextMessageId = 1;
@@ -133,6 +150,8 @@ export class Simulation {
       incarnation: 0,
       timerAt: Infinity,
       pending: new Map(),
+      reads: new Map(),
+      clock: { rate: 1, globalAtOrigin: 0, localAtOrigin: 0 },
     };
     this.nodeMap.set(id, node);
     return node;
@@ -261,6 +280,10 @@ export class Simulation {
       this.emit(id, { type: 'client', request: pending.request, op: pending.op, outcome: 'lost', reason: 'node-crashed' });
     }
     node.pending.clear();
+    for (const read of node.reads.values()) {
+      this.emit(id, { type: 'client', request: read.request, op: 'get', outcome: 'lost', reason: 'node-crashed' });
+    }
+    node.reads.clear();
     this.emit(id, { type: 'crash' });
     this.checker?.onCrash(id);
     return undefined;
@@ -279,7 +302,7 @@ export class Simulation {
     const node = this.node(id);
     if (!node.raft) return `S${id} is down`;
     if (node.raft.role === 'leader') return `S${id} is the leader`;
-    node.raft.timeout(this.now);
+    node.raft.timeout(this.localTime(node));
     this.afterInput(node);
     return undefined;
   }
@@ -302,7 +325,7 @@ export class Simulation {
     if (leader === null) return 'there is no leader';
     const id = Math.max(...this.nodeMap.keys()) + 1;
     if (id > NODES_MAX) return `the cluster already has ${NODES_MAX} nodes`;
-    const result = this.node(leader).raft!.proposeConfigChange({ type: 'add-learner', node: id }, this.now);
+    const result = this.node(leader).raft!.proposeConfigChange({ type: 'add-learner', node: id }, this.localTime(this.node(leader)));
     if (!result.ok) return `S${leader} refused: ${result.reason}`;
     this.boot(this.addNode(id, []));
     this.afterInput(this.node(leader));
@@ -313,7 +336,7 @@ export class Simulation {
   removeServer(id: NodeId): string | undefined {
     const leader = this.leader();
     if (leader === null) return 'there is no leader';
-    const result = this.node(leader).raft!.proposeConfigChange({ type: 'remove', node: id }, this.now);
+    const result = this.node(leader).raft!.proposeConfigChange({ type: 'remove', node: id }, this.localTime(this.node(leader)));
     this.afterInput(this.node(leader));
     return result.ok ? undefined : `S${leader} refused: ${result.reason}`;
   }
@@ -322,7 +345,7 @@ export class Simulation {
     const leader = this.leader();
     if (leader === null) return 'there is no leader';
     const node = this.node(leader);
-    const result = node.raft!.transferLeadership(to, this.now);
+    const result = node.raft!.transferLeadership(to, this.localTime(node));
     this.afterInput(node);
     return result.ok ? undefined : result.reason;
   }
@@ -334,14 +357,14 @@ export class Simulation {
   }
 
   /** A client request through node `target`; the result appears in the trace once applied. */
-  submit(target: NodeId, op: ClientOp, command: KvCommand, onDone?: (result: unknown) => void): ClientSubmit {
+  submit(target: NodeId, op: ClientOp, command: KvCommand, onDone?: (result: unknown, index: number) => void): ClientSubmit {
     const request = this.nextRequestId++;
     const node = this.node(target);
     if (!node.raft) {
       this.emit(target, { type: 'client', request, op, outcome: 'rejected', reason: 'node-down' });
       return { ok: false, request, reason: 'node-down', leader: NONE };
     }
-    const proposed = node.raft.propose(JSON.stringify(command), this.now);
+    const proposed = node.raft.propose(JSON.stringify(command), this.localTime(node));
     if (!proposed.ok) {
       this.emit(target, { type: 'client', request, op, outcome: 'rejected', reason: proposed.reason, leader: proposed.leader });
       return { ok: false, request, reason: proposed.reason, leader: proposed.leader };
@@ -349,6 +372,47 @@ export class Simulation {
     node.pending.set(proposed.index, { request, op, term: proposed.term, ...(onDone ? { onDone } : {}) });
     this.afterInput(node);
     return { ok: true, request, index: proposed.index };
+  }
+
+  /**
+   * A linearizable read of `key` through node `target` (thesis §6.4), or through the log when readMode is
+   * `log`. The result appears in the trace, and goes to `onDone` with the index it reflects.
+   */
+  read(target: NodeId, key: string, onDone?: (result: unknown, index: number) => void): ClientSubmit {
+    if (this.config.readMode === 'log') return this.submit(target, 'get', { op: 'get', key }, onDone);
+    const request = this.nextRequestId++;
+    const node = this.node(target);
+    if (!node.raft) {
+      this.emit(target, { type: 'client', request, op: 'get', outcome: 'rejected', reason: 'node-down' });
+      return { ok: false, request, reason: 'node-down', leader: NONE };
+    }
+    node.reads.set(request, { request, key, startedAt: this.now, mustReach: this.completedWriteIndex, index: null, ...(onDone ? { onDone } : {}) });
+    node.raft.readIndex(request, this.localTime(node));
+    this.afterInput(node);
+    return { ok: true, request, index: 0 };
+  }
+
+  /** Make node `id`'s clock run `rate` times as fast as real time from now on (1 is true time). */
+  setClockRate(id: NodeId, rate: number): void {
+    if (!(rate > 0)) throw new Error(`clock rate must be positive, got ${rate}`);
+    const node = this.node(id);
+    node.clock = { rate, globalAtOrigin: this.now, localAtOrigin: this.localTime(node) };
+    if (node.raft) {
+      node.timerAt = Infinity; // deadlines map to other real times now
+      this.afterInput(node);
+    }
+  }
+
+  private localTime(node: SimNode): number {
+    const { rate, globalAtOrigin, localAtOrigin } = node.clock;
+    return rate === 1 && globalAtOrigin === localAtOrigin ? this.now : localAtOrigin + (this.now - globalAtOrigin) * rate;
+  }
+
+  /** The virtual millisecond at which node's clock reads `local` (rounded up: time is whole milliseconds). */
+  private globalTime(node: SimNode, local: number): number {
+    const { rate, globalAtOrigin, localAtOrigin } = node.clock;
+    if (rate === 1 && globalAtOrigin === localAtOrigin) return local;
+    return Math.ceil(globalAtOrigin + (local - localAtOrigin) / rate);
   }
 
   // ---- Scenario actions -------------------------------------------------------------------------------------
@@ -394,7 +458,7 @@ export class Simulation {
       case 'put':
         return withNode(action.node, (id) => this.submitResult(this.submit(id, 'put', { op: 'put', key: action.key, value: action.value })));
       case 'get':
-        return withNode(action.node, (id) => this.submitResult(this.submit(id, 'get', { op: 'get', key: action.key })));
+        return withNode(action.node, (id) => this.submitResult(this.read(id, action.key)));
       case 'delete':
         return withNode(action.node, (id) => this.submitResult(this.submit(id, 'delete', { op: 'delete', key: action.key })));
       case 'cas':
@@ -427,7 +491,7 @@ export class Simulation {
 
   private boot(node: SimNode): void {
     const stored = node.storage.load();
-    node.raft = new RaftNode(this.raftOptions(node.id), stored, node.random, this.now);
+    node.raft = new RaftNode(this.raftOptions(node.id), stored, node.random, this.localTime(node));
     node.machine = new KvStore();
     if (stored.snapshot) node.machine.restore(stored.snapshot.data);
     this.checker?.onRestart(node.id, stored.snapshot?.index ?? 0);
@@ -460,6 +524,9 @@ export class Simulation {
       inflightMessagesMax: c.inflightMessagesMax,
       uncommittedEntriesMax: this.tuningValue('uncommittedEntriesMax'),
       applyBatchMax: this.tuningValue('applyBatchMax'),
+      readMode: c.readMode === 'lease' ? 'lease' : 'read-index',
+      clockDriftBound: c.clockDriftBound,
+      readRequestsMax: DEFAULT_RAFT_OPTIONS.readRequestsMax,
       snapshotChunkBytes: this.tuningValue('snapshotChunkBytes'),
       snapshotChunksInflightMax: this.tuningValue('snapshotChunksInflightMax'),
       unsafe,
@@ -481,7 +548,7 @@ export class Simulation {
       return;
     }
     this.emit(message.to, { type: 'deliver', id, messageType: message.type, from: message.from });
-    target.raft.step(message, this.now);
+    target.raft.step(message, this.localTime(target));
     this.afterInput(target);
   }
 
@@ -489,7 +556,7 @@ export class Simulation {
     const node = this.node(id);
     if (!node.raft || node.incarnation !== incarnation || node.timerAt !== at) return; // superseded
     node.timerAt = Infinity;
-    node.raft.tick(this.now);
+    node.raft.tick(this.localTime(node));
     this.afterInput(node);
   }
 
@@ -508,18 +575,50 @@ export class Simulation {
         if (rd.snapshot && rd.snapshot.index > raft.lastApplied) this.restoreSnapshot(node, rd.snapshot);
         this.applyCommitted(node, rd);
         raft.advance(rd);
+        this.serveReads(node, rd.readStates);
       }
       const every = this.config.snapshotEveryEntries;
       if (every === 0 || raft.lastApplied - raft.log.snapshotIndex < every) break;
       this.checker?.observe(node, this.now); // let the checker see the entries before they are compacted
       raft.compact(raft.lastApplied, node.machine.snapshot());
     }
-    const deadline = raft.nextDeadlineMs();
+    const deadline = this.globalTime(node, raft.nextDeadlineMs());
     if (deadline < node.timerAt) {
       node.timerAt = deadline;
       this.queue.push(Math.max(deadline, this.now), { kind: 'timer', node: node.id, incarnation: node.incarnation });
     }
     this.checker?.observe(node, this.now);
+  }
+
+  /** Note the read indexes that arrived, then answer every read whose index is now applied. */
+  private serveReads(node: SimNode, readStates: readonly ReadState[]): void {
+    for (const state of readStates) {
+      const read = node.reads.get(state.context);
+      if (!read) continue;
+      if ('refused' in state) {
+        node.reads.delete(state.context);
+        this.emit(node.id, { type: 'client', request: read.request, op: 'get', outcome: 'rejected', reason: state.refused, leader: node.raft!.leader });
+      } else {
+        read.index = state.index;
+      }
+    }
+    const applied = node.raft!.lastApplied;
+    for (const read of node.reads.values()) {
+      if (read.index === null || read.index > applied) continue;
+      node.reads.delete(read.request);
+      if (read.index < read.mustReach) {
+        // Linearizability: the read began after a write at index mustReach completed, so it must see it.
+        this.checker?.reportClientViolation(
+          node.id,
+          'StaleRead',
+          `a read of ${read.key} through S${node.id} began at t=${read.startedAt}ms after a write at index ${read.mustReach} had completed, but was answered at index ${read.index}`,
+          this.now,
+        );
+      }
+      const result = { ok: true, value: node.machine.get(read.key) ?? null };
+      this.emit(node.id, { type: 'client', request: read.request, op: 'get', outcome: 'done', index: read.index, result });
+      read.onDone?.(result, read.index);
+    }
   }
 
   private restoreSnapshot(node: SimNode, snapshot: Snapshot): void {
@@ -544,8 +643,9 @@ export class Simulation {
       if (!pending) continue;
       node.pending.delete(entry.index);
       if (pending.term === entry.term) {
+        if (pending.op !== 'get') this.completedWriteIndex = Math.max(this.completedWriteIndex, entry.index);
         this.emit(node.id, { type: 'client', request: pending.request, op: pending.op, outcome: 'done', index: entry.index, result });
-        pending.onDone?.(result);
+        pending.onDone?.(result, entry.index);
       } else {
         // Another leader's entry took this index: the request was never committed (§5.4, §8).
         this.emit(node.id, { type: 'client', request: pending.request, op: pending.op, outcome: 'lost', reason: 'overwritten' });
