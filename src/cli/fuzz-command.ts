@@ -17,13 +17,15 @@ const UNSAFE_SWITCHES = {
 type UnsafeName = keyof typeof UNSAFE_SWITCHES;
 
 export const fuzzCommand: Command = {
-  summary: 'Run N random seeds with faults, checking safety after every event (--seeds N [--first S] [--nodes K] [--unsafe SWITCH]).',
+  summary:
+    'Run N random seeds with faults, checking safety after every event (--seeds N [--first S] [--nodes K] [--membership] [--unsafe SWITCH]).',
   async run(argv) {
     const flags = parseFlags(argv, {
       seeds: { kind: 'number', required: true },
       first: { kind: 'number' },
       nodes: { kind: 'number' },
       unsafe: { kind: 'string' },
+      membership: { kind: 'boolean' },
     });
     if (flags.seeds < 1) throw new UsageError(`--seeds expects at least 1, got ${flags.seeds}.`);
     const first = flags.first ?? 1;
@@ -37,11 +39,16 @@ export const fuzzCommand: Command = {
     }
     const options: FuzzRunOptions = {
       ...(flags.nodes === undefined ? {} : { nodes: flags.nodes }),
+      ...(flags.membership ? { membershipChurn: true } : {}),
       ...(unsafe === undefined
         ? {}
         : { adjust: (s: FuzzSettings) => ({ ...s, config: { ...s.config, [UNSAFE_SWITCHES[unsafe as UnsafeName]]: true } }) }),
     };
-    const replayFlags = [flags.nodes === undefined ? '' : ` --nodes ${flags.nodes}`, unsafe === undefined ? '' : ` --unsafe ${unsafe}`].join('');
+    const replayFlags = [
+      flags.nodes === undefined ? '' : ` --nodes ${flags.nodes}`,
+      flags.membership ? ' --membership' : '',
+      unsafe === undefined ? '' : ` --unsafe ${unsafe}`,
+    ].join('');
     const started = performance.now();
     let failed = 0;
     let events = 0;

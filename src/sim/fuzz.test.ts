@@ -34,6 +34,15 @@ describe(`${SEEDS} random seeds with faults`, () => {
   }
 });
 
+test('200 seeds with membership churn between 3 and 7 voters (thesis §4): safe, and converging once healed', () => {
+  const failures: string[] = [];
+  for (let seed = 1; seed <= 200; seed++) {
+    const outcome = fuzzRun(seed, { membershipChurn: true });
+    if (!outcome.ok) failures.push(`seed=${seed}: ${outcome.violation?.message ?? outcome.livenessProblem} (replay: ${replayCommand(seed)} --membership)`);
+  }
+  expect(failures.slice(0, 3).join('\n')).toBe('');
+});
+
 test('a fuzz run is a function of its seed', () => {
   expect(fuzzRun(77).traceHash).toBe(fuzzRun(77).traceHash);
   expect(fuzzRun(77).traceHash).not.toBe(fuzzRun(78).traceHash);

@@ -77,6 +77,8 @@ export type ScenarioAction = { atMs: number } & (
   | { do: 'transfer'; to: number }
   | { do: 'add-node' }
   | { do: 'remove-node'; node: NodeRef }
+  /** Make a node's clock run `rate` times as fast as real time (1 is true time): to show clock drift. */
+  | { do: 'clock'; node: number; rate: number }
 );
 
 export type ActionName = ScenarioAction['do'];
@@ -153,6 +155,7 @@ const ACTION_FIELDS = {
   snapshot: ['node'],
   transfer: ['to'],
   'add-node': [],
+  clock: ['node', 'rate'],
   'remove-node': ['node'],
 } as const satisfies Record<ActionName, readonly string[]>;
 
@@ -565,6 +568,11 @@ function readAction(
       return withOptionalNode({ atMs, do: kind, queue: keyText('queue'), task: task() }, record, path, context);
     case 'transfer':
       return { atMs, do: kind, to: readNodeId(get('to'), at('to'), context) };
+    case 'clock': {
+      const rate = get('rate');
+      if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0.1 || rate > 10) fail(at('rate'), 'a number from 0.1 to 10', rate);
+      return { atMs, do: kind, node: readNodeId(get('node'), at('node'), context), rate: rate + 0 };
+    }
     case 'add-node': {
       if (context.nodeCount >= NODES_MAX) {
         throw new ScenarioError(

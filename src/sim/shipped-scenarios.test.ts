@@ -12,7 +12,10 @@ const load = (name: string): Scenario => parseScenarioText(readFileSync(join(dir
 const files = readdirSync(dir).filter((name) => name.endsWith('.json'));
 
 /** Scenarios that show safety breaking on purpose, with the invariant the checker must report. */
-const EXPECTED_VIOLATIONS: Record<string, string> = { 'figure-8-unsafe-commit.json': 'LeaderCompleteness' };
+const EXPECTED_VIOLATIONS: Record<string, string> = {
+  'figure-8-unsafe-commit.json': 'LeaderCompleteness',
+  'lease-read-clock-drift.json': 'StaleRead',
+};
 
 describe.each(files)('%s', (name) => {
   test('is valid, described, deterministic, and safe (or breaks exactly as intended)', () => {
@@ -90,4 +93,35 @@ test('figure-8-unsafe-commit: counting replicas of an old-term entry commits it,
   const { sim } = runWithTrace('figure-8-unsafe-commit.json');
   const invariants = new Set(sim.violations.map((v) => v.invariant));
   expect([...invariants].sort()).toEqual(['CommittedEntryChanged', 'LeaderCompleteness', 'StateMachineSafety']);
+});
+
+test('snapshot-install: the returning follower gets the snapshot in chunks, installs it, then the entries after it', () => {
+  const { sim, events } = runWithTrace('snapshot-install.json');
+  expect(events.some((e) => e.type === 'send' && e.message.type === 'InstallSnapshot' && e.message.to === 3)).toBe(true);
+  expect(events.some((e) => e.type === 'snapshot' && e.phase === 'installed' && e.node === 3)).toBe(true);
+  for (const node of sim.nodes) {
+    expect(node.machine.get('a')).toBe('1');
+    expect(node.machine.get('l')).toBe('12');
+    expect(node.storage.entries.length).toBeLessThan(8);
+  }
+});
+
+test('membership-change: 3 servers grow to 5 through learners, then the leader removes itself and steps down', () => {
+  const { sim, events } = runWithTrace('membership-change.json');
+  const learnersSeen = events.filter((e) => e.type === 'config' && e.learners.length > 0).map((e) => (e.type === 'config' ? e.learners : []));
+  expect(learnersSeen.flat()).toEqual(expect.arrayContaining([4, 5]));
+  const removed = events.find((e) => e.type === 'role' && e.reason === 'removed')!;
+  expect(removed.node).toBe(2);
+  const leader = sim.node(sim.leader()!).raft!;
+  expect(leader.config).toEqual({ voters: [1, 3, 4, 5], learners: [] });
+  for (const id of [1, 3, 4, 5]) expect(sim.node(id).machine.get('z')).toBe('3');
+});
+
+test('lease-read-clock-drift: reads served from a lease the clocks no longer honour return the old value', () => {
+  const { events } = runWithTrace('lease-read-clock-drift.json');
+  const staleReads = events.filter((e) => e.type === 'client' && e.op === 'get' && e.outcome === 'done');
+  expect(staleReads.map((e) => (e.type === 'client' ? e.result : null))).toEqual([
+    { ok: true, value: 'old' },
+    { ok: true, value: 'old' },
+  ]);
 });

@@ -480,6 +480,11 @@ export class Simulation {
       }
       case 'remove-node':
         return withNode(action.node, (id) => this.removeServer(id));
+      case 'clock':
+        return withNode(action.node, (id) => {
+          this.setClockRate(id, action.rate);
+          return undefined;
+        });
     }
   }
 
