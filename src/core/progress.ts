@@ -7,7 +7,7 @@
 //                unacknowledged messages;
 //   snapshot   - the follower needs entries we compacted away; stream our snapshot in chunks (§7), then
 //                probe from just after it.
-import type { NodeId } from './types.ts';
+import type { NodeId, Snapshot } from './types.ts';
 
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
@@ -19,7 +19,12 @@ export class Progress {
   state: ProgressState = 'probe';
   /** In probe state: an AppendEntries is out and we wait for its answer (or the next heartbeat). */
   probeSent = false;
-  /** In snapshot state: which snapshot, how far it was sent and acknowledged, and when it last moved. */
+  /**
+   * In snapshot state: the snapshot being sent (kept until installed, even if the leader takes a newer one
+   * meanwhile: restarting would never finish under steady writes), how far it was sent and acknowledged, and
+   * when it last moved.
+   */
+  snapshot: Snapshot | null = null;
   snapshotIndex = 0;
   snapshotSentOffset = 0;
   snapshotAckedOffset = 0;
@@ -45,6 +50,7 @@ export class Progress {
   becomeProbe(): void {
     // After a rejection or a restart of replication, resume right after what is known to match.
     this.state = 'probe';
+    this.snapshot = null;
     this.next = this.match + 1;
     this.probeSent = false;
     this.clearInflight();
@@ -52,14 +58,16 @@ export class Progress {
 
   becomeReplicate(): void {
     this.state = 'replicate';
+    this.snapshot = null;
     this.next = this.match + 1;
     this.probeSent = false;
     this.clearInflight();
   }
 
-  becomeSnapshot(snapshotIndex: number, nowMs: number): void {
+  becomeSnapshot(snapshot: Snapshot, nowMs: number): void {
     this.state = 'snapshot';
-    this.snapshotIndex = snapshotIndex;
+    this.snapshot = snapshot;
+    this.snapshotIndex = snapshot.index;
     this.snapshotSentOffset = 0;
     this.snapshotAckedOffset = 0;
     this.snapshotDoneSent = false;
@@ -78,6 +86,8 @@ export class Progress {
     if (offset > this.snapshotAckedOffset) {
       this.snapshotAckedOffset = offset;
       this.snapshotProgressAtMs = nowMs;
+      // A resend may have been overtaken by the original chunks: never send again what it already holds.
+      this.snapshotSentOffset = Math.max(this.snapshotSentOffset, offset);
     }
     if (!inOrder) {
       this.snapshotAckedOffset = offset;
@@ -95,6 +105,7 @@ export class Progress {
   /** The snapshot is installed: resume with entries right after it. */
   snapshotInstalled(): void {
     this.match = Math.max(this.match, this.snapshotIndex);
+    this.snapshot = null;
     this.becomeProbe();
   }
 

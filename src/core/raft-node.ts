@@ -1245,7 +1245,7 @@ export class RaftNode {
       if (prevLogTerm === undefined) {
         // The follower needs entries we compacted away: send our snapshot instead (§7).
         assert(this.snapshot !== null, `S${this.id} has no entry ${prevLogIndex} and no snapshot for S${pr.id}`);
-        pr.becomeSnapshot(this.snapshot.index, this.now);
+        pr.becomeSnapshot(this.snapshot, this.now);
         this.sendSnapshotChunks(pr);
         return;
       }
@@ -1264,8 +1264,7 @@ export class RaftNode {
 
   /** Stream the snapshot in chunks of `snapshotChunkBytes`, at most `snapshotChunksInflightMax` unanswered. */
   private sendSnapshotChunks(pr: Progress): void {
-    const snapshot = this.snapshot!;
-    if (pr.snapshotIndex !== snapshot.index) pr.becomeSnapshot(snapshot.index, this.now); // a newer one replaced it
+    const snapshot = pr.snapshot!;
     const chunkBytes = this.options.snapshotChunkBytes;
     const windowBytes = chunkBytes * this.options.snapshotChunksInflightMax;
     while (!pr.snapshotDoneSent && pr.snapshotSentOffset - pr.snapshotAckedOffset < windowBytes) {

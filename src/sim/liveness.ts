@@ -22,12 +22,12 @@ export function convergenceBoundMs(sim: Simulation): number {
  * count: a server removed from the cluster keeps running but no longer follows anyone.
  */
 export function convergenceProblem(sim: Simulation): string | null {
-  const down = sim.nodes.filter((n) => !n.raft).map((n) => `S${n.id}`);
-  if (down.length > 0) return `${down.join(', ')} down`;
-  const leaders = sim.nodes.filter((n) => n.raft!.role === 'leader');
+  const leaders = sim.nodes.filter((n) => n.raft?.role === 'leader');
   if (leaders.length !== 1) return `${leaders.length} leaders`;
   const leader = leaders[0]!.raft!;
   const members = new Set([...leader.config.voters, ...leader.config.learners]);
+  const down = sim.nodes.filter((n) => !n.raft && members.has(n.id)).map((n) => `S${n.id}`);
+  if (down.length > 0) return `${down.join(', ')} down`;
   if (!members.has(leader.id)) return `the leader S${leader.id} is not a member`;
   if (leader.config.learners.length > 0) return `learners ${leader.config.learners.join(', ')} not yet promoted`;
   const nodes = sim.nodes.filter((n) => members.has(n.id));

@@ -50,7 +50,10 @@ class Mirror {
   leaderTerm = 0;
   // Volatile: reset when the node restarts.
   commit = 0;
+  /** The last entry the host applied (from onApply and onRestore)... */
   applied = 0;
+  /** ...and the highest applied index the node itself has reported. */
+  appliedReported = 0;
 
   lastIndex(): number {
     return this.entries.length - 1;
@@ -102,6 +105,7 @@ export class SafetyChecker {
     const mirror = this.mirror(id);
     mirror.commit = 0;
     mirror.applied = snapshotIndex;
+    mirror.appliedReported = snapshotIndex;
     mirror.leaderTerm = 0;
   }
 
@@ -161,13 +165,8 @@ export class SafetyChecker {
     const previousLast = mirror.lastIndex();
     if (raft.log.snapshotIndex > mirror.snapshotIndex) this.syncSnapshot(id, raft, mirror);
     const truncatedFrom = this.syncLog(id, raft, mirror);
-    if (truncatedFrom <= previousLast) {
-      if (raft.role === 'leader' && mirror.leaderTerm === raft.term) {
-        this.report(id, 'LeaderAppendOnly', `S${id}, leader of term ${raft.term}, removed its entries from index ${truncatedFrom} on`);
-      }
-      if (truncatedFrom <= mirror.commit) {
-        this.report(id, 'CommittedEntryChanged', `S${id} removed entry ${truncatedFrom}, which it had already committed`);
-      }
+    if (truncatedFrom <= previousLast && raft.role === 'leader' && mirror.leaderTerm === raft.term) {
+      this.report(id, 'LeaderAppendOnly', `S${id}, leader of term ${raft.term}, removed its entries from index ${truncatedFrom} on`);
     }
 
     if (raft.role === 'leader') {
@@ -185,13 +184,16 @@ export class SafetyChecker {
     if (raft.commit < mirror.commit) {
       this.report(id, 'CommitIndexDecreased', `S${id}'s commit index went back from ${mirror.commit} to ${raft.commit}`);
     }
-    for (let index = mirror.commit + 1; index <= raft.commit; index++) this.recordCommitted(id, index, raft.term, mirror);
-    if (raft.role === 'leader' && raft.commit > mirror.commit) this.checkCommitQuorum(id, raft);
+    for (let index = mirror.commit + 1; index <= raft.commit; index++) {
+      if (!this.recordCommitted(id, index, raft, mirror)) break; // one report is enough
+    }
     mirror.commit = Math.max(mirror.commit, raft.commit);
 
-    if (raft.lastApplied < mirror.applied) {
-      this.report(id, 'AppliedIndexDecreased', `S${id}'s applied index went back from ${mirror.applied} to ${raft.lastApplied}`);
+    const appliedBefore = Math.max(mirror.applied, mirror.appliedReported);
+    if (raft.lastApplied < appliedBefore) {
+      this.report(id, 'AppliedIndexDecreased', `S${id}'s applied index went back from ${appliedBefore} to ${raft.lastApplied}`);
     }
+    mirror.appliedReported = Math.max(mirror.appliedReported, raft.lastApplied);
   }
 
   /**
@@ -203,10 +205,14 @@ export class SafetyChecker {
     const index = raft.log.snapshotIndex;
     const term = raft.log.snapshotTerm;
     mirror.snapshotIndex = index;
+    if (raft.commit < index) {
+      this.report(id, 'SnapshotOfUncommitted', `S${id}'s snapshot reaches index ${index}, past its commit index ${raft.commit}`);
+      return;
+    }
     if (mirror.entries[index]?.term === term) {
       // Our copy of its log agrees with the snapshot (it compacted its own log, or its log matched the one
-      // sent): whatever it committed up to there is what the snapshot holds.
-      for (let i = mirror.commit + 1; i <= index; i++) this.recordCommitted(id, i, raft.term, mirror);
+      // sent), and it committed that far: record those commits before the entries are gone.
+      for (let i = mirror.commit + 1; i <= index; i++) this.recordCommitted(id, i, raft, mirror);
       mirror.commit = Math.max(mirror.commit, index);
     }
     const committedChain = this.committedChain[index];
@@ -233,31 +239,28 @@ export class SafetyChecker {
     }
   }
 
-  /** Count the voters of the leader's configuration that hold what it just committed. */
-  private checkCommitQuorum(id: NodeId, raft: RaftNode): void {
-    const index = raft.commit;
-    const chain = this.mirror(id).chain[index];
-    const voters = raft.config.voters;
-    const holders = voters.filter((voter) => {
-      const mirror = this.mirrors.get(voter);
-      return mirror !== undefined && mirror.chain[index] === chain;
-    });
-    if (holders.length < quorumSize(voters.length)) {
-      this.report(
-        id,
-        'CommitWithoutQuorum',
-        `S${id} committed entry ${index}, but only ${holders.map((h) => `S${h}`).join(', ') || 'no one'} of the voters ${voters.map((v) => `S${v}`).join(', ')} hold it`,
-      );
-    }
-  }
-
   /** Bring the mirror up to date with the node's log. Returns the first index that changed (or Infinity). */
   private syncLog(id: NodeId, raft: RaftNode, mirror: Mirror): number {
     const log = raft.log;
     const last = log.lastIndex();
     let same = Math.min(mirror.lastIndex(), last);
     while (same > log.snapshotIndex && log.entryAt(same) !== mirror.entries[same]) same--;
+    // A log reloaded from storage may hold equal copies rather than the same objects: adopt those.
+    for (let next = same + 1; next <= Math.min(mirror.lastIndex(), last); next++) {
+      const ours = mirror.entries[next];
+      const theirs = log.entryAt(next)!;
+      if (!ours || ours.term !== theirs.term || ours.type !== theirs.type || ours.data !== theirs.data) break;
+      mirror.entries[next] = theirs;
+      same = next;
+    }
     const truncatedFrom = same < mirror.lastIndex() ? same + 1 : Infinity;
+    if (truncatedFrom <= mirror.lastIndex()) {
+      // Committed entries are never removed: not those this node committed, nor any the cluster committed.
+      const known = this.committedChain[truncatedFrom];
+      if (truncatedFrom <= mirror.commit || (known !== undefined && mirror.chain[truncatedFrom] === known)) {
+        this.report(id, 'CommittedEntryChanged', `S${id} removed entry ${truncatedFrom}, which is committed`);
+      }
+    }
     mirror.entries.length = same + 1;
     mirror.chain.length = same + 1;
     for (let index = same + 1; index <= last; index++) {
@@ -281,17 +284,41 @@ export class SafetyChecker {
     return truncatedFrom;
   }
 
-  private recordCommitted(id: NodeId, index: number, term: number, mirror: Mirror): void {
+  /** Note that node `id` committed `index`. Returns false when that broke a rule (already reported). */
+  private recordCommitted(id: NodeId, index: number, raft: RaftNode, mirror: Mirror): boolean {
     const chain = mirror.chain[index];
-    if (chain === undefined) return; // not in this node's log (cannot happen while commit <= last index)
     const known = this.committedChain[index];
+    if (chain === undefined) {
+      if (known !== undefined) return true;
+      this.report(id, 'CommitWithoutQuorum', `S${id} committed entry ${index}, which it does not hold`);
+      return false;
+    }
     if (known === undefined) {
       this.committedChain[index] = chain;
-      this.committedInTerm[index] = term;
-      this.committedEntryTerm[index] = mirror.entries[index]?.term ?? this.committedEntryTerm[index] ?? 0;
+      this.committedInTerm[index] = raft.term;
+      this.committedEntryTerm[index] = mirror.entries[index]?.term ?? 0;
+      // A leader commits by counting replicas; followers only learn the commit index from it.
+      if (raft.role === 'leader') return this.checkCommitQuorum(id, index, chain, raft.config.voters);
     } else if (known !== chain) {
       this.report(id, 'CommittedEntryChanged', `S${id} committed entry ${index}, but a different entry ${index} was committed before`);
+      return false;
     }
+    return true;
+  }
+
+  /**
+   * The first node to commit an index (the leader, in a correct run) must have counted a majority of the voters
+   * of its configuration holding that entry (§5.3, thesis §4.1).
+   */
+  private checkCommitQuorum(id: NodeId, index: number, chain: number, voters: readonly NodeId[]): boolean {
+    const holders = voters.filter((voter) => this.mirrors.get(voter)?.chain[index] === chain);
+    if (holders.length >= quorumSize(voters.length)) return true;
+    this.report(
+      id,
+      'CommitWithoutQuorum',
+      `S${id} committed entry ${index}, but only ${holders.map((h) => `S${h}`).join(', ') || 'no one'} of the voters ${voters.map((v) => `S${v}`).join(', ')} hold it`,
+    );
+    return false;
   }
 
   /** §5.4: the new leader of `term` must hold every entry committed in an earlier term. */
