@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RaftNode } from '../core/raft-node.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
-import type { KvCommand } from '../machines/kv-store.ts';
+import type { KvCommand } from '../machines/key-value-table.ts';
 import { formatTraceEvent } from './explain.ts';
 import { fuzzRun, replayCommand } from './fuzz.ts';
 import { convergenceBoundMs, convergenceProblem } from './liveness.ts';

@@ -4,10 +4,13 @@
 import { DEFAULT_RAFT_OPTIONS, RaftNode, SAFE, type RaftOptions, type Ready, type UnsafeSwitches } from '../core/raft-node.ts';
 import { SeededRandom } from '../core/random.ts';
 import { NONE, type Entry, type Message, type NodeId, type ReadState, type Snapshot } from '../core/types.ts';
-import { KvStore, type KvCommand } from '../machines/kv-store.ts';
+import type { SessionTag } from '../machines/client-sessions.ts';
+import { decodeEnvelope, encodeEnvelope, type CommandEnvelope, type ServiceCommand } from '../machines/envelope.ts';
+import { ReplicatedService } from '../machines/replicated-service.ts';
 import { EventQueue } from './event-queue.ts';
 import { Network } from './network.ts';
 import { SafetyChecker, type Violation } from './safety-checker.ts';
+import type { JsonValue } from '../machines/json-value.ts';
 import { DEFAULT_SIM_CONFIG, NODES_MAX, type NodeRef, type ScenarioAction, type SimConfig } from './scenario.ts';
 import { MemoryStorage } from './storage.ts';
 import { TraceRecorder, type ClientOp, type SimEventBody, type TraceListener } from './trace.ts';
@@ -55,11 +58,21 @@ export interface SimResult {
   readonly nodes: readonly NodeResult[];
 }
 
+/** What a client hears back when its request did not complete here. */
+export type RequestFailure = { readonly outcome: 'rejected' | 'lost'; readonly reason: string; readonly leader: NodeId };
+
+export interface RequestOptions {
+  /** Exactly-once delivery for writes (thesis §6.3): the client id and this request's sequence number. */
+  readonly session?: SessionTag;
+  readonly onFail?: (failure: RequestFailure) => void;
+}
+
 interface PendingRequest {
   readonly request: number;
   readonly op: ClientOp;
   readonly term: number;
   readonly onDone?: (result: unknown, index: number) => void;
+  readonly onFail?: (failure: RequestFailure) => void;
 }
 
 export interface SimNode {
@@ -69,7 +82,7 @@ export interface SimNode {
   /** null while crashed: the volatile state is gone. */
   raft: RaftNode | null;
   readonly storage: MemoryStorage;
-  machine: KvStore;
+  machine: ReplicatedService;
   readonly random: SeededRandom;
   incarnation: number;
   /** When this node's earliest pending timer event fires (Infinity when none). */
@@ -84,6 +97,7 @@ export interface SimNode {
 
 interface PendingRead {
   readonly request: number;
+  readonly onFail?: (failure: RequestFailure) => void;
   readonly key: string;
   readonly startedAt: number;
   /** The highest log index of a write that had completed when the read began: it must see that far. */
@@ -114,7 +128,7 @@ export class Simulation {
   private readonly queue = new EventQueue<SimEvent>();
   private readonly root: SeededRandom;
   private readonly tuning: Partial<RaftTuning>;
-  private readonly decoded = new WeakMap<Entry, KvCommand>();
+  private readonly decoded = new WeakMap<Entry, CommandEnvelope>();
   /** The highest log index at which a client write has completed so far (the oracle for stale reads). */
   private completedWriteIndex = 0;
   /** Events processed at the current virtual millisecond: a guard against livelock. */
@@ -145,7 +159,7 @@ export class Simulation {
       bootstrapVoters,
       raft: null,
       storage: new MemoryStorage(),
-      machine: new KvStore(),
+      machine: new ReplicatedService(),
       random: this.root.fork(id),
       incarnation: 0,
       timerAt: Infinity,
@@ -275,14 +289,10 @@ export class Simulation {
     node.raft = null;
     node.incarnation++;
     node.timerAt = Infinity;
-    node.machine = new KvStore(); // the state machine lives in memory: it is rebuilt from the log
-    for (const pending of node.pending.values()) {
-      this.emit(id, { type: 'client', request: pending.request, op: pending.op, outcome: 'lost', reason: 'node-crashed' });
-    }
+    node.machine = new ReplicatedService(); // the state machine lives in memory: it is rebuilt from the log
+    for (const pending of node.pending.values()) this.lose(id, pending.request, pending.op, 'node-crashed', pending.onFail);
     node.pending.clear();
-    for (const read of node.reads.values()) {
-      this.emit(id, { type: 'client', request: read.request, op: 'get', outcome: 'lost', reason: 'node-crashed' });
-    }
+    for (const read of node.reads.values()) this.lose(id, read.request, 'get', 'node-crashed', read.onFail);
     node.reads.clear();
     this.emit(id, { type: 'crash' });
     this.checker?.onCrash(id);
@@ -357,36 +367,55 @@ export class Simulation {
   }
 
   /** A client request through node `target`; the result appears in the trace once applied. */
-  submit(target: NodeId, op: ClientOp, command: KvCommand, onDone?: (result: unknown, index: number) => void): ClientSubmit {
+  submit(
+    target: NodeId,
+    op: ClientOp,
+    command: ServiceCommand,
+    onDone?: (result: unknown, index: number) => void,
+    options: RequestOptions = {},
+  ): ClientSubmit {
     const request = this.nextRequestId++;
     const node = this.node(target);
-    if (!node.raft) {
-      this.emit(target, { type: 'client', request, op, outcome: 'rejected', reason: 'node-down' });
-      return { ok: false, request, reason: 'node-down', leader: NONE };
-    }
-    const proposed = node.raft.propose(JSON.stringify(command), this.localTime(node));
-    if (!proposed.ok) {
-      this.emit(target, { type: 'client', request, op, outcome: 'rejected', reason: proposed.reason, leader: proposed.leader });
-      return { ok: false, request, reason: proposed.reason, leader: proposed.leader };
-    }
-    node.pending.set(proposed.index, { request, op, term: proposed.term, ...(onDone ? { onDone } : {}) });
+    if (!node.raft) return this.reject(target, request, op, 'node-down', NONE, options.onFail);
+    // The leader stamps the time into the command: the only clock the state machine sees (its leases).
+    const envelope: CommandEnvelope = { timeMs: Math.floor(this.localTime(node)), command, ...(options.session ? { session: options.session } : {}) };
+    const proposed = node.raft.propose(encodeEnvelope(envelope), this.localTime(node));
+    if (!proposed.ok) return this.reject(target, request, op, proposed.reason, proposed.leader, options.onFail);
+    node.pending.set(proposed.index, {
+      request,
+      op,
+      term: proposed.term,
+      ...(onDone ? { onDone } : {}),
+      ...(options.onFail ? { onFail: options.onFail } : {}),
+    });
     this.afterInput(node);
     return { ok: true, request, index: proposed.index };
+  }
+
+  private reject(target: NodeId, request: number, op: ClientOp, reason: string, leader: NodeId, onFail?: (failure: RequestFailure) => void): ClientSubmit {
+    this.emit(target, leader === NONE ? { type: 'client', request, op, outcome: 'rejected', reason } : { type: 'client', request, op, outcome: 'rejected', reason, leader });
+    onFail?.({ outcome: 'rejected', reason, leader });
+    return { ok: false, request, reason, leader };
   }
 
   /**
    * A linearizable read of `key` through node `target` (thesis §6.4), or through the log when readMode is
    * `log`. The result appears in the trace, and goes to `onDone` with the index it reflects.
    */
-  read(target: NodeId, key: string, onDone?: (result: unknown, index: number) => void): ClientSubmit {
-    if (this.config.readMode === 'log') return this.submit(target, 'get', { op: 'get', key }, onDone);
+  read(target: NodeId, key: string, onDone?: (result: unknown, index: number) => void, options: RequestOptions = {}): ClientSubmit {
+    if (this.config.readMode === 'log') return this.submit(target, 'get', { op: 'get', key }, onDone, options);
     const request = this.nextRequestId++;
     const node = this.node(target);
-    if (!node.raft) {
-      this.emit(target, { type: 'client', request, op: 'get', outcome: 'rejected', reason: 'node-down' });
-      return { ok: false, request, reason: 'node-down', leader: NONE };
-    }
-    node.reads.set(request, { request, key, startedAt: this.now, mustReach: this.completedWriteIndex, index: null, ...(onDone ? { onDone } : {}) });
+    if (!node.raft) return this.reject(target, request, 'get', 'node-down', NONE, options.onFail);
+    node.reads.set(request, {
+      request,
+      key,
+      startedAt: this.now,
+      mustReach: this.completedWriteIndex,
+      index: null,
+      ...(onDone ? { onDone } : {}),
+      ...(options.onFail ? { onFail: options.onFail } : {}),
+    });
     node.raft.readIndex(request, this.localTime(node));
     this.afterInput(node);
     return { ok: true, request, index: 0 };
@@ -468,10 +497,14 @@ export class Simulation {
       case 'transfer':
         return this.transfer(action.to);
       case 'enqueue':
+        return withNode(action.node, (id) => this.submitResult(this.submit(id, 'enqueue', { op: 'enqueue', queue: action.queue, payload: action.payload as JsonValue })));
       case 'claim':
+        return withNode(action.node, (id) =>
+          this.submitResult(this.submit(id, 'claim', { op: 'claim', queue: action.queue, worker: action.worker, leaseMs: action.leaseMs })),
+        );
       case 'ack':
       case 'nack':
-        return 'the task queue is not built yet (issue 4)';
+        return withNode(action.node, (id) => this.submitResult(this.submit(id, action.do, { op: action.do, queue: action.queue, task: action.task })));
       case 'snapshot':
         return withNode(action.node, (id) => this.snapshot(id));
       case 'add-node': {
@@ -497,7 +530,7 @@ export class Simulation {
   private boot(node: SimNode): void {
     const stored = node.storage.load();
     node.raft = new RaftNode(this.raftOptions(node.id), stored, node.random, this.localTime(node));
-    node.machine = new KvStore();
+    node.machine = new ReplicatedService();
     if (stored.snapshot) node.machine.restore(stored.snapshot.data);
     this.checker?.onRestart(node.id, stored.snapshot?.index ?? 0);
     this.afterInput(node);
@@ -602,7 +635,7 @@ export class Simulation {
       if (!read) continue;
       if ('refused' in state) {
         node.reads.delete(state.context);
-        this.emit(node.id, { type: 'client', request: read.request, op: 'get', outcome: 'rejected', reason: state.refused, leader: node.raft!.leader });
+        this.reject(node.id, read.request, 'get', state.refused, node.raft!.leader, read.onFail);
       } else {
         read.index = state.index;
       }
@@ -620,10 +653,16 @@ export class Simulation {
           this.now,
         );
       }
-      const result = { ok: true, value: node.machine.get(read.key) ?? null };
+      const value = node.machine.get(read.key);
+      const result = value === undefined ? { ok: false, error: 'not_found' } : { ok: true, value };
       this.emit(node.id, { type: 'client', request: read.request, op: 'get', outcome: 'done', index: read.index, result });
       read.onDone?.(result, read.index);
     }
+  }
+
+  private lose(node: NodeId, request: number, op: ClientOp, reason: string, onFail?: (failure: RequestFailure) => void): void {
+    this.emit(node, { type: 'client', request, op, outcome: 'lost', reason });
+    onFail?.({ outcome: 'lost', reason, leader: NONE });
   }
 
   private restoreSnapshot(node: SimNode, snapshot: Snapshot): void {
@@ -633,7 +672,7 @@ export class Simulation {
       if (index > snapshot.index) continue;
       // The entry is inside a snapshot from another leader: whether it was this request is unknown here.
       node.pending.delete(index);
-      this.emit(node.id, { type: 'client', request: pending.request, op: pending.op, outcome: 'lost', reason: 'covered-by-snapshot' });
+      this.lose(node.id, pending.request, pending.op, 'covered-by-snapshot', pending.onFail);
     }
   }
 
@@ -653,7 +692,7 @@ export class Simulation {
         pending.onDone?.(result, entry.index);
       } else {
         // Another leader's entry took this index: the request was never committed (§5.4, §8).
-        this.emit(node.id, { type: 'client', request: pending.request, op: pending.op, outcome: 'lost', reason: 'overwritten' });
+        this.lose(node.id, pending.request, pending.op, 'overwritten', pending.onFail);
       }
     }
   }
@@ -661,9 +700,9 @@ export class Simulation {
   private applyEntry(node: SimNode, entry: Entry): unknown {
     if (entry.type !== 'command') return undefined;
     // Entries are immutable and shared by every node in one process: decode each once.
-    let command = this.decoded.get(entry);
-    if (!command) this.decoded.set(entry, (command = JSON.parse(entry.data) as KvCommand));
-    return node.machine.apply(command);
+    let envelope = this.decoded.get(entry);
+    if (!envelope) this.decoded.set(entry, (envelope = decodeEnvelope(entry.data)));
+    return node.machine.apply(envelope);
   }
 
   private send(message: Message): void {

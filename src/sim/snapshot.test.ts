@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RAFT_OPTIONS, RaftNode, type Ready, type StoredState } from '../core/raft-node.ts';
 import type { Random } from '../core/random.ts';
 import type { ClusterConfig, Entry, InstallSnapshot, InstallSnapshotResponse, NodeId, Snapshot } from '../core/types.ts';
-import type { KvCommand } from '../machines/kv-store.ts';
+import type { KvCommand } from '../machines/key-value-table.ts';
+import { ReplicatedService } from '../machines/replicated-service.ts';
 import { runLivenessPhase } from './liveness.ts';
 import { DEFAULT_SIM_CONFIG } from './scenario.ts';
 import { Simulation } from './simulation.ts';
@@ -152,7 +153,9 @@ function converge(sim: Simulation): void {
 
 /** The state a snapshot's data describes, as the machine's sorted entries. */
 function snapshotContents(snapshot: Snapshot): [string, string][] {
-  return JSON.parse(snapshot.data) as [string, string][];
+  const machine = new ReplicatedService();
+  machine.restore(snapshot.data);
+  return machine.entries();
 }
 
 type SendEvent = Extract<TraceEvent, { type: 'send' }>;
