@@ -3,6 +3,8 @@
 // A run has a faulty phase, checked after every event, then a liveness phase that must converge.
 import { SeededRandom } from '../core/random.ts';
 import type { NodeId } from '../core/types.ts';
+import { checkKvHistory } from '../check/kv-linearizability.ts';
+import { ClientFleet, DEFAULT_CLIENT_FLEET } from './clients.ts';
 import { runLivenessPhase } from './liveness.ts';
 import type { SimConfig } from './scenario.ts';
 import { Simulation } from './simulation.ts';
@@ -19,7 +21,8 @@ export interface FuzzSettings {
   readonly faultyMs: number;
   /** Mean time between faults. */
   readonly faultEveryMs: number;
-  /** Mean time between client requests. */
+  /** Simulated clients, and the longest pause between one's answer and its next call. */
+  readonly clients: number;
   readonly requestEveryMs: number;
 }
 
@@ -33,9 +36,14 @@ export interface FuzzOutcome {
   readonly events: number;
   readonly endMs: number;
   readonly committed: number;
+  /** The clients' history checked for linearizability ('unknown' when the search budget ran out). */
+  readonly linearizability: 'linearizable' | 'not-linearizable' | 'unknown' | 'not-checked';
   readonly traceHash: string;
   readonly recent: readonly TraceEvent[];
 }
+
+/** Search steps for one run's linearizability check: a run's history is a few hundred operations. */
+const LINEARIZABILITY_STEPS_MAX = 2_000_000;
 
 /** Draw a run's settings from its seed. */
 export function drawSettings(seed: number, nodes?: number): FuzzSettings {
@@ -67,6 +75,7 @@ export function drawSettings(seed: number, nodes?: number): FuzzSettings {
     membershipChurn: random.chance(0.25),
     faultyMs: random.intBetween(2000, 5000),
     faultEveryMs: random.intBetween(50, 400),
+    clients: random.intBetween(1, 6),
     requestEveryMs: random.intBetween(5, 60),
   };
 }
@@ -102,20 +111,29 @@ export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome
       sim.at(t, () => changeMembership(sim, random));
     }
   }
-  // Client load: writes and linearizable reads over a small key space.
-  const clients = new ClientWorkload(sim, random);
-  for (let t = random.intBetween(0, settings.requestEveryMs); t < settings.faultyMs; t += random.intBetween(1, 2 * settings.requestEveryMs)) {
-    sim.at(t, () => clients.act());
-  }
+  // Clients in closed loops: writes in sessions, linearizable reads, redirects, timeouts and retries.
+  const fleet = new ClientFleet(sim, new SeededRandom(seed).fork(0xc11e), {
+    ...DEFAULT_CLIENT_FLEET,
+    clients: settings.clients,
+    thinkMsMax: settings.requestEveryMs,
+  });
+  fleet.start(0);
 
   // Stop at the first violation, so that the events kept for the report are the ones that led to it.
   sim.runUntil(settings.faultyMs, () => sim.violations.length > 0);
+  fleet.stop();
   let livenessProblem: string | undefined;
   if (sim.violations.length === 0) {
     const outcome = runLivenessPhase(sim);
     if (!outcome.converged && sim.violations.length === 0) {
       livenessProblem = `not converged ${outcome.endMs - outcome.healedAtMs} ms after healing: ${outcome.problem}`;
     }
+  }
+  let linearizability: FuzzOutcome['linearizability'] = 'not-checked';
+  if (sim.violations.length === 0) {
+    const check = checkKvHistory(fleet.takeHistory(), { stepsMax: LINEARIZABILITY_STEPS_MAX });
+    linearizability = check.verdict;
+    if (check.verdict === 'not-linearizable') sim.checker?.reportClientViolation(0, 'Linearizability', check.explanation ?? 'the history cannot be ordered', sim.now);
   }
   const violation = sim.violations[0];
   const leader = sim.leader();
@@ -128,30 +146,10 @@ export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome
     events: sim.trace.count,
     endMs: sim.now,
     committed: leader === null ? 0 : sim.node(leader).raft!.commit,
+    linearizability,
     traceHash: sim.trace.traceHash(),
     recent: sim.trace.latest(),
   };
-}
-
-/**
- * Clients: writes to the node they believe leads, and linearizable reads through the leader or through any
- * node (follower reads). The simulator itself checks that no read is stale.
- */
-class ClientWorkload {
-  private written = 0;
-
-  constructor(
-    private readonly sim: Simulation,
-    private readonly random: SeededRandom,
-  ) {}
-
-  act(): void {
-    const sim = this.sim;
-    const key = `k${this.random.intBetween(1, 6)}`;
-    const leaderOrAny = sim.leader() ?? this.random.pick(sim.nodes).id;
-    if (this.random.chance(0.6)) sim.submit(leaderOrAny, 'put', { op: 'put', key, value: `v${++this.written}` });
-    else sim.read(this.random.chance(0.5) ? leaderOrAny : this.random.pick(sim.nodes).id, key);
-  }
 }
 
 /** Add a server or remove a voter, keeping between 3 and 7 voters. */

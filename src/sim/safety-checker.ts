@@ -17,6 +17,7 @@ export type Invariant =
   | 'CommitWithoutQuorum' // a leader commits only what a majority of its configuration holds (§5.3, thesis §4.1)
   | 'SnapshotOfUncommitted' // a snapshot covers only committed entries (§7)
   | 'StaleRead' // a read returned a value older than a write that completed before the read began (§6.4)
+  | 'Linearizability' // the clients' history cannot be ordered as one sequence of operations (src/check)
   | 'CommitIndexDecreased'
   | 'AppliedIndexDecreased'
   | 'AppliedOutOfOrder'
