@@ -90,3 +90,26 @@ describe('the linearizability checker on real histories', () => {
     expect(result.explanation).toMatch(/get/);
   });
 });
+
+describe('task queue traffic from the clients', () => {
+  test('workers enqueue, claim, acknowledge and give back tasks through faults, and the queue keeps its guarantees', async () => {
+    const { checkQueueHistory } = await import('../check/queue-guarantees.ts');
+    const sim = new Simulation({ seed: 8, nodes: 5, config: { lossRatio: 0.05, latencyMs: [2, 20] } });
+    const fleet = new ClientFleet(sim, new SeededRandom(8), { ...DEFAULT_CLIENT_FLEET, clients: 6 });
+    fleet.start(0);
+    for (let t = 800; t < 5000; t += 900) {
+      sim.at(t, () => sim.crash(sim.leader() ?? 1));
+      sim.at(t + 300, () => sim.nodes.filter((n) => !n.raft).forEach((n) => sim.restart(n.id)));
+    }
+    sim.runUntil(5000);
+    fleet.stop();
+    const history = fleet.takeQueueHistory();
+    const count = (op: string) => history.filter((h) => h.op === op && h.result?.ok === true).length;
+    expect(count('enqueue')).toBeGreaterThan(20);
+    expect(count('claim')).toBeGreaterThan(20);
+    expect(count('ack')).toBeGreaterThan(10);
+    expect(count('nack')).toBeGreaterThan(2);
+    expect(checkQueueHistory(history)).toMatchObject({ ok: true, problems: [] });
+    expect(sim.violations).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@
 import { SeededRandom } from '../core/random.ts';
 import type { NodeId } from '../core/types.ts';
 import { checkKvHistory } from '../check/kv-linearizability.ts';
+import { checkQueueHistory } from '../check/queue-guarantees.ts';
 import { ClientFleet, DEFAULT_CLIENT_FLEET } from './clients.ts';
 import { runLivenessPhase } from './liveness.ts';
 import type { SimConfig } from './scenario.ts';
@@ -134,6 +135,8 @@ export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome
     const check = checkKvHistory(fleet.takeHistory(), { stepsMax: LINEARIZABILITY_STEPS_MAX });
     linearizability = check.verdict;
     if (check.verdict === 'not-linearizable') sim.checker?.reportClientViolation(0, 'Linearizability', check.explanation ?? 'the history cannot be ordered', sim.now);
+    const queues = checkQueueHistory(fleet.takeQueueHistory());
+    if (!queues.ok) sim.checker?.reportClientViolation(0, 'QueueGuarantee', queues.problems.join('; '), sim.now);
   }
   const violation = sim.violations[0];
   const leader = sim.leader();

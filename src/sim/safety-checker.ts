@@ -18,6 +18,7 @@ export type Invariant =
   | 'SnapshotOfUncommitted' // a snapshot covers only committed entries (§7)
   | 'StaleRead' // a read returned a value older than a write that completed before the read began (§6.4)
   | 'Linearizability' // the clients' history cannot be ordered as one sequence of operations (src/check)
+  | 'QueueGuarantee' // a task queue broke a promise: re-handed an acked task, overlapping leases, FIFO
   | 'CommitIndexDecreased'
   | 'AppliedIndexDecreased'
   | 'AppliedOutOfOrder'
