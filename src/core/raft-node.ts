@@ -29,6 +29,7 @@ import {
   type NodeId,
   type PreVote,
   type ReadIndex,
+  type ReadIndexResponse,
   type ReadState,
   type RequestVote,
   type Role,
@@ -837,11 +838,8 @@ export class RaftNode {
         this.campaign('timeout-now');
         return;
       case 'ReadIndex':
-        // We are not the leader (any more): the asker tries again once it knows who is.
-        this.send({ type: 'ReadIndexResponse', from: this.id, to: m.from, term: this.termValue, context: m.context, index: 0, ok: false });
-        return;
       case 'ReadIndexResponse':
-        this.readStates.push(m.ok ? { context: m.context, index: m.index } : { context: m.context, refused: 'lost-leadership' });
+        this.handleReadAsNonLeader(m);
         return;
       default:
         return; // answers to requests we no longer have
@@ -874,10 +872,8 @@ export class RaftNode {
         if (this.roleValue === 'precandidate') this.countVote(m.from, m.granted);
         return;
       case 'ReadIndex':
-        this.send({ type: 'ReadIndexResponse', from: this.id, to: m.from, term: this.termValue, context: m.context, index: 0, ok: false });
-        return;
       case 'ReadIndexResponse':
-        this.readStates.push(m.ok ? { context: m.context, index: m.index } : { context: m.context, refused: 'lost-leadership' });
+        this.handleReadAsNonLeader(m);
         return;
       default:
         return;
@@ -939,6 +935,16 @@ export class RaftNode {
       candidateLastLogTerm: m.lastLogTerm,
       candidateLastLogIndex: m.lastLogIndex,
     });
+  }
+
+  /** A follower's read: refuse a request (we do not lead; the asker tries the leader it learns of) or take
+   *  the leader's answer. */
+  private handleReadAsNonLeader(m: ReadIndex | ReadIndexResponse): void {
+    if (m.type === 'ReadIndex') {
+      this.send({ type: 'ReadIndexResponse', from: this.id, to: m.from, term: this.termValue, context: m.context, index: 0, ok: false });
+    } else {
+      this.readStates.push(m.ok ? { context: m.context, index: m.index } : { context: m.context, refused: 'lost-leadership' });
+    }
   }
 
   private handleHeartbeat(m: Heartbeat): void {

@@ -2,7 +2,6 @@
 // crashes, partitions and client requests — is drawn from its seed, so one number replays it exactly.
 // A run has a faulty phase, checked after every event, then a liveness phase that must converge.
 import { SeededRandom } from '../core/random.ts';
-import type { NodeId } from '../core/types.ts';
 import { checkKvHistory } from '../check/kv-linearizability.ts';
 import { checkQueueHistory } from '../check/queue-guarantees.ts';
 import { ClientFleet, DEFAULT_CLIENT_FLEET } from './clients.ts';

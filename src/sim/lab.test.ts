@@ -190,12 +190,6 @@ function recordSends(into: SentMessage[]): TraceListener {
   };
 }
 
-function combine(...listeners: TraceListener[]): TraceListener {
-  return (e) => {
-    for (const listener of listeners) listener(e);
-  };
-}
-
 /** Collects the request ids the simulator reports as lost (node crashed, or another leader took the index). */
 function recordLost(into: Set<number>): TraceListener {
   return (e) => {
