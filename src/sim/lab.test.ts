@@ -12,8 +12,9 @@ import type { KvCommand } from '../machines/key-value-table.ts';
 import { runLivenessPhase } from './liveness.ts';
 import type { Invariant } from './safety-checker.ts';
 import { DEFAULT_SIM_CONFIG, type SimConfig } from './scenario.ts';
+import { awaitLeader, expectNoViolations, ids, put, raft, settledLeader, status, upIds, waitFor } from './test-cluster.ts';
 import { Simulation } from './simulation.ts';
-import { traceEventToJson, type TraceEvent, type TraceListener } from './trace.ts';
+import type { TraceEvent, TraceListener } from './trace.ts';
 
 // ---- Helpers ------------------------------------------------------------------------------------------------
 
@@ -43,76 +44,13 @@ const REELECTION_BOUND_MS = 3 * ELECTION_MAX_MS + 3 * LATENCY_MAX_MS + 55;
  */
 const MANY_ELECTIONS_BOUND_MS = 5 * ELECTION_MAX_MS;
 
-const put = (key: string, value: string): KvCommand => ({ op: 'put', key, value });
-
-function ids(sim: Simulation): NodeId[] {
-  return sim.nodes.map((n) => n.id);
-}
-
-function raft(sim: Simulation, id: NodeId): RaftNode {
-  const node = sim.node(id).raft;
-  if (!node) throw new Error(`S${id} is down\n${status(sim)}`);
-  return node;
-}
-
-function upIds(sim: Simulation): NodeId[] {
-  return sim.nodes.filter((n) => n.raft).map((n) => n.id);
-}
-
-/** A compact picture of the cluster for assertion messages: every node, the violations, the latest events. */
-function status(sim: Simulation): string {
-  const nodes = sim.nodes.map((n) => {
-    const r = n.raft;
-    if (!r) return `  S${n.id} down (term ${n.storage.hardState.term}, last ${n.storage.lastIndex()})`;
-    return `  S${n.id} ${r.role} term ${r.term} vote ${r.votedFor} leader ${r.leader} commit ${r.commit} applied ${r.lastApplied} last ${r.log.lastIndex()}/t${r.log.lastTerm()}`;
-  });
-  const violations = sim.violations.map((v) => `  violation ${v.invariant} at ${v.t}: ${v.message}`);
-  const recent = sim.trace.latest().slice(-15).map((e) => `  ${traceEventToJson(e)}`);
-  return [`seed ${sim.seed} at ${sim.now} ms`, ...nodes, ...violations, '  latest events:', ...recent].join('\n');
-}
-
-function expectNoViolations(sim: Simulation): void {
-  expect(sim.violations.map((v) => `${v.invariant} at ${v.t}: ${v.message}`), status(sim)).toEqual([]);
-}
-
 function invariantsOf(sim: Simulation): Invariant[] {
   return [...new Set(sim.violations.map((v) => v.invariant))];
-}
-
-/** Run in small steps until `cond` holds (true) or `forMs` of virtual time pass (false). */
-function waitFor(sim: Simulation, cond: () => boolean, forMs: number, stepMs = 5): boolean {
-  const deadline = sim.now + forMs;
-  for (;;) {
-    if (cond()) return true;
-    if (sim.now >= deadline) return false;
-    sim.runUntil(Math.min(deadline, sim.now + stepMs));
-  }
 }
 
 /** Nodes among `among` that are up and believe they lead. */
 function leadersAmong(sim: Simulation, among: readonly NodeId[]): NodeId[] {
   return among.filter((id) => sim.node(id).raft?.role === 'leader');
-}
-
-/**
- * The settled leader of `among`: exactly one of them leads, and every one of them is up, in its term and
- * follows it. Null otherwise.
- */
-function settledLeader(sim: Simulation, among: readonly NodeId[] = ids(sim)): NodeId | null {
-  const leaders = leadersAmong(sim, among);
-  if (leaders.length !== 1) return null;
-  const leader = raft(sim, leaders[0]!);
-  for (const id of among) {
-    const r = sim.node(id).raft;
-    if (!r || r.term !== leader.term || r.leader !== leader.id) return null;
-  }
-  return leader.id;
-}
-
-function awaitLeader(sim: Simulation, among: readonly NodeId[], forMs: number): NodeId {
-  const settled = waitFor(sim, () => settledLeader(sim, among) !== null, forMs);
-  expect(settled, `no settled leader among ${among.map((id) => `S${id}`).join(', ')} within ${forMs} ms\n${status(sim)}`).toBe(true);
-  return settledLeader(sim, among)!;
 }
 
 /** How many nodes are up and have applied `data` at `index` (the lab's nCommitted, read from the outside). */
@@ -426,13 +364,13 @@ describe('3A leader election', () => {
       sim.at(sim.now + 100, campaign);
     };
     campaign();
-    expect(waitFor(sim, () => refusal !== null, 50, 1), status(sim)).toBe(true);
+    expect(waitFor(sim, () => refusal !== null, 50), status(sim)).toBe(true);
     const refused = refusal! as { t: number; deadline: number; reason: string };
     expect(refused.reason).toBe('log-behind');
     // Its timer still runs to `deadline`...
     expect(refused.deadline, `S${upToDate}'s election deadline after refusing S${stale} at ${refused.t} ms`).toBe(deadline);
     // ...so it campaigns then and wins with `stale`'s vote one round trip (20 ms) later.
-    expect(waitFor(sim, () => sim.node(upToDate).raft?.role === 'leader', deadline + 2 * 10 + 1 - sim.now, 1), status(sim)).toBe(true);
+    expect(waitFor(sim, () => sim.node(upToDate).raft?.role === 'leader', deadline + 2 * 10 + 1 - sim.now), status(sim)).toBe(true);
     expectNoViolations(sim);
   });
 });
@@ -991,7 +929,7 @@ describe('3C unreliable networks and churn', () => {
     for (let i = 0; i < 50; i++) {
       sim.at(Math.floor(i / 5) * 100, () => puts.push(putWithRetry(sim, lost, random, `u${i}`, `${i}`, { timeoutMs: 2000 })));
     }
-    expect(waitFor(sim, () => puts.length === 50 && puts.every((p) => p.acked), 60_000, 50), status(sim)).toBe(true);
+    expect(waitFor(sim, () => puts.length === 50 && puts.every((p) => p.acked), 60_000), status(sim)).toBe(true);
     expect(puts.reduce((sum, p) => sum + p.attempts, 0)).toBeGreaterThanOrEqual(50);
     converge(sim);
     for (let i = 0; i < 50; i++) expectEverywhere(sim, `u${i}`, `${i}`);

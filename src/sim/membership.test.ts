@@ -4,15 +4,14 @@
 // milliseconds and is a function of the seed. Every test ends by asserting that the safety checker, which
 // runs after every simulated event, found nothing.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { RaftNode } from '../core/raft-node.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
-import type { KvCommand } from '../machines/key-value-table.ts';
 import { formatTraceEvent } from './explain.ts';
 import { fuzzRun, replayCommand } from './fuzz.ts';
 import { convergenceBoundMs, convergenceProblem } from './liveness.ts';
 import { DEFAULT_SIM_CONFIG } from './scenario.ts';
+import { awaitLeader, expectNoViolations, ids, put, raft, status, waitFor } from './test-cluster.ts';
 import { Simulation } from './simulation.ts';
-import { TraceRecorder, traceEventToJson, type SimEventBody, type TraceEvent, type TraceListener } from './trace.ts';
+import { TraceRecorder, type SimEventBody, type TraceEvent, type TraceListener } from './trace.ts';
 
 // ---- Helpers ------------------------------------------------------------------------------------------------
 
@@ -32,64 +31,6 @@ const ELECTION_BOUND_MS = 2 * ELECTION_MAX_MS + 3 * LATENCY_MAX_MS + 55;
  * times that, and still far below anything an election would add.
  */
 const CHANGE_BOUND_MS = 2000;
-
-const put = (key: string, value: string): KvCommand => ({ op: 'put', key, value });
-
-function ids(sim: Simulation): NodeId[] {
-  return sim.nodes.map((n) => n.id);
-}
-
-function raft(sim: Simulation, id: NodeId): RaftNode {
-  const node = sim.node(id).raft;
-  if (!node) throw new Error(`S${id} is down\n${status(sim)}`);
-  return node;
-}
-
-function status(sim: Simulation): string {
-  const nodes = sim.nodes.map((n) => {
-    const r = n.raft;
-    if (!r) return `  S${n.id} down (term ${n.storage.hardState.term}, last ${n.storage.lastIndex()})`;
-    return (
-      `  S${n.id} ${r.role} term ${r.term} leader ${r.leader} commit ${r.commit} applied ${r.lastApplied} ` +
-      `snapshot ${r.log.snapshotIndex} last ${r.log.lastIndex()}/t${r.log.lastTerm()} config ${JSON.stringify(r.config)}`
-    );
-  });
-  const violations = sim.violations.map((v) => `  violation ${v.invariant} at ${v.t}: ${v.message}`);
-  const recent = sim.trace.latest().slice(-15).map((e) => `  ${traceEventToJson(e).slice(0, 300)}`);
-  return [`seed ${sim.seed} at ${sim.now} ms`, ...nodes, ...violations, '  latest events:', ...recent].join('\n');
-}
-
-function expectNoViolations(sim: Simulation): void {
-  expect(sim.violations.map((v) => `${v.invariant} at ${v.t}: ${v.message}`), status(sim)).toEqual([]);
-}
-
-/** Run in small steps until `cond` holds (true) or `forMs` of virtual time pass (false). */
-function waitFor(sim: Simulation, cond: () => boolean, forMs: number, stepMs = 5): boolean {
-  const deadline = sim.now + forMs;
-  for (;;) {
-    if (cond()) return true;
-    if (sim.now >= deadline) return false;
-    sim.runUntil(Math.min(deadline, sim.now + stepMs));
-  }
-}
-
-/** Exactly one node of `among` leads, and every one of them is up, in its term, and follows it. */
-function settledLeader(sim: Simulation, among: readonly NodeId[] = ids(sim)): NodeId | null {
-  const leaders = among.filter((id) => sim.node(id).raft?.role === 'leader');
-  if (leaders.length !== 1) return null;
-  const leader = raft(sim, leaders[0]!);
-  for (const id of among) {
-    const r = sim.node(id).raft;
-    if (!r || r.term !== leader.term || r.leader !== leader.id) return null;
-  }
-  return leader.id;
-}
-
-function awaitLeader(sim: Simulation, among: readonly NodeId[], forMs: number): NodeId {
-  const settled = waitFor(sim, () => settledLeader(sim, among) !== null, forMs);
-  expect(settled, `no settled leader among ${among.map((id) => `S${id}`).join(', ')} within ${forMs} ms\n${status(sim)}`).toBe(true);
-  return settledLeader(sim, among)!;
-}
 
 function recordAll(into: TraceEvent[]): TraceListener {
   return (e) => {
@@ -172,7 +113,7 @@ function expectAcked(sim: Simulation, load: ClientLoad, on: readonly NodeId[]): 
 
 /** Wait for the members of the leader's configuration to converge (see liveness.ts). */
 function awaitConvergence(sim: Simulation): void {
-  const converged = waitFor(sim, () => convergenceProblem(sim) === null, convergenceBoundMs(sim), 10);
+  const converged = waitFor(sim, () => convergenceProblem(sim) === null, convergenceBoundMs(sim));
   expect(converged, `not converged: ${convergenceProblem(sim)}\n${status(sim)}`).toBe(true);
 }
 

@@ -6,13 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RAFT_OPTIONS, RaftNode, type Ready, type StoredState } from '../core/raft-node.ts';
 import type { Random } from '../core/random.ts';
 import type { ClusterConfig, Entry, InstallSnapshot, InstallSnapshotResponse, NodeId, Snapshot } from '../core/types.ts';
-import type { KvCommand } from '../machines/key-value-table.ts';
 import { ReplicatedService } from '../machines/replicated-service.ts';
 import { runLivenessPhase } from './liveness.ts';
 import { DEFAULT_SIM_CONFIG } from './scenario.ts';
+import { awaitLeader, expectNoViolations, ids, put, raft, status, upIds, waitFor } from './test-cluster.ts';
 import { Simulation } from './simulation.ts';
 import { MemoryStorage } from './storage.ts';
-import { traceEventToJson, type TraceEvent, type TraceListener } from './trace.ts';
+import type { TraceEvent, TraceListener } from './trace.ts';
 
 // ---- Helpers ------------------------------------------------------------------------------------------------
 
@@ -26,79 +26,12 @@ const HEARTBEAT_MS = DEFAULT_SIM_CONFIG.heartbeatMs; // 50
  */
 const ELECTION_BOUND_MS = 2 * ELECTION_MAX_MS + 3 * LATENCY_MAX_MS + 55;
 
-const put = (key: string, value: string): KvCommand => ({ op: 'put', key, value });
-
-function ids(sim: Simulation): NodeId[] {
-  return sim.nodes.map((n) => n.id);
-}
-
-function raft(sim: Simulation, id: NodeId): RaftNode {
-  const node = sim.node(id).raft;
-  if (!node) throw new Error(`S${id} is down\n${status(sim)}`);
-  return node;
-}
-
-function upIds(sim: Simulation): NodeId[] {
-  return sim.nodes.filter((n) => n.raft).map((n) => n.id);
-}
-
-/** A compact picture of the cluster for assertion messages: every node, the violations, the latest events. */
-function status(sim: Simulation): string {
-  const nodes = sim.nodes.map((n) => {
-    const r = n.raft;
-    const stored = `stored snapshot ${n.storage.snapshotIndex} + ${n.storage.entries.length} entries`;
-    if (!r) return `  S${n.id} down (term ${n.storage.hardState.term}, ${stored})`;
-    return (
-      `  S${n.id} ${r.role} term ${r.term} leader ${r.leader} commit ${r.commit} applied ${r.lastApplied} ` +
-      `snapshot ${r.log.snapshotIndex} last ${r.log.lastIndex()}/t${r.log.lastTerm()} (${stored}) config ${JSON.stringify(r.config)}`
-    );
-  });
-  const violations = sim.violations.map((v) => `  violation ${v.invariant} at ${v.t}: ${v.message}`);
-  const recent = sim.trace.latest().slice(-15).map((e) => `  ${traceEventToJson(e).slice(0, 300)}`);
-  return [`seed ${sim.seed} at ${sim.now} ms`, ...nodes, ...violations, '  latest events:', ...recent].join('\n');
-}
-
-function expectNoViolations(sim: Simulation): void {
-  expect(sim.violations.map((v) => `${v.invariant} at ${v.t}: ${v.message}`), status(sim)).toEqual([]);
-}
-
-/**
- * Run event by event until `cond` holds (true) or `forMs` of virtual time pass (false). `onEvent` sees the
- * cluster after every single event, so a property it samples holds at every point of the run.
- */
-function waitFor(sim: Simulation, cond: () => boolean, forMs: number, onEvent?: () => void): boolean {
-  if (cond()) return true;
-  const finished = sim.runUntil(sim.now + forMs, () => {
-    onEvent?.();
-    return cond();
-  });
-  return !finished || cond();
-}
-
 /** Run `forMs` of virtual time, calling `onEvent` after every event. */
 function runFor(sim: Simulation, forMs: number, onEvent: () => void): void {
   sim.runUntil(sim.now + forMs, () => {
     onEvent();
     return false;
   });
-}
-
-/** Exactly one node of `among` leads, and every one of them is up, in its term, and follows it. */
-function settledLeader(sim: Simulation, among: readonly NodeId[] = ids(sim)): NodeId | null {
-  const leaders = among.filter((id) => sim.node(id).raft?.role === 'leader');
-  if (leaders.length !== 1) return null;
-  const leader = raft(sim, leaders[0]!);
-  for (const id of among) {
-    const r = sim.node(id).raft;
-    if (!r || r.term !== leader.term || r.leader !== leader.id) return null;
-  }
-  return leader.id;
-}
-
-function awaitLeader(sim: Simulation, among: readonly NodeId[], forMs: number): NodeId {
-  const settled = waitFor(sim, () => settledLeader(sim, among) !== null, forMs);
-  expect(settled, `no settled leader among ${among.map((id) => `S${id}`).join(', ')} within ${forMs} ms\n${status(sim)}`).toBe(true);
-  return settledLeader(sim, among)!;
 }
 
 /**
