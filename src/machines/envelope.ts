@@ -68,32 +68,36 @@ export function validateEnvelope(value: unknown, path = 'envelope'): CommandEnve
   return { timeMs, session: { client, sequence }, command };
 }
 
+const COMMAND_OPS: readonly string[] = [...KV_OPS, ...QUEUE_OPS];
+
+// Every log entry is decoded on every replica: these run hot, so they build no closures, and build paths for
+// error messages only when there is an error.
+const text = (fields: Record<string, unknown>, path: string, name: string, bytesMax: number): string =>
+  expectTextField(fields[name], path, name, bytesMax);
+const key = (fields: Record<string, unknown>, path: string): string => text(fields, path, 'key', ENVELOPE_LIMITS.keyBytesMax);
+const queue = (fields: Record<string, unknown>, path: string): string => text(fields, path, 'queue', ENVELOPE_LIMITS.queueNameBytesMax);
+
 function validateCommand(value: unknown, path: string): ServiceCommand {
   const op = (value as { op?: unknown } | null)?.op;
-  const ops: readonly string[] = [...KV_OPS, ...QUEUE_OPS];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
-  if (typeof op !== 'string' || !ops.includes(op)) fail(`${path}.op`, `one of ${ops.join(', ')}`, op);
-  const key = (fields: Record<string, unknown>): string => expectText(fields.key, `${path}.key`, ENVELOPE_LIMITS.keyBytesMax);
-  const text = (fields: Record<string, unknown>, name: string, bytesMax: number): string =>
-    expectText(fields[name], `${path}.${name}`, bytesMax);
-  const queue = (fields: Record<string, unknown>): string => text(fields, 'queue', ENVELOPE_LIMITS.queueNameBytesMax);
+  if (typeof op !== 'string' || !COMMAND_OPS.includes(op)) fail(`${path}.op`, `one of ${COMMAND_OPS.join(', ')}`, op);
   switch (op as ServiceCommand['op']) {
     case 'put': {
       const fields = expectObject(value, path, ['op', 'key', 'value'], []);
-      return { op: 'put', key: key(fields), value: text(fields, 'value', ENVELOPE_LIMITS.valueBytesMax) };
+      return { op: 'put', key: key(fields, path), value: text(fields, path, 'value', ENVELOPE_LIMITS.valueBytesMax) };
     }
     case 'get':
     case 'delete': {
       const fields = expectObject(value, path, ['op', 'key'], []);
-      return { op: op as 'get' | 'delete', key: key(fields) };
+      return { op: op as 'get' | 'delete', key: key(fields, path) };
     }
     case 'cas': {
       const fields = expectObject(value, path, ['op', 'key', 'from', 'to'], []);
       return {
         op: 'cas',
-        key: key(fields),
-        from: text(fields, 'from', ENVELOPE_LIMITS.valueBytesMax),
-        to: text(fields, 'to', ENVELOPE_LIMITS.valueBytesMax),
+        key: key(fields, path),
+        from: text(fields, path, 'from', ENVELOPE_LIMITS.valueBytesMax),
+        to: text(fields, path, 'to', ENVELOPE_LIMITS.valueBytesMax),
       };
     }
     case 'enqueue': {
@@ -104,14 +108,14 @@ function validateCommand(value: unknown, path: string): ServiceCommand {
       if (payloadBytes > ENVELOPE_LIMITS.payloadBytesMax) {
         throw new EnvelopeError(`${path}.payload: expected at most ${ENVELOPE_LIMITS.payloadBytesMax} bytes of JSON, got ${payloadBytes}`);
       }
-      return { op: 'enqueue', queue: queue(fields), payload: fields.payload as JsonValue };
+      return { op: 'enqueue', queue: queue(fields, path), payload: fields.payload as JsonValue };
     }
     case 'claim': {
       const fields = expectObject(value, path, ['op', 'queue', 'worker', 'leaseMs'], []);
       return {
         op: 'claim',
-        queue: queue(fields),
-        worker: text(fields, 'worker', ENVELOPE_LIMITS.workerBytesMax),
+        queue: queue(fields, path),
+        worker: text(fields, path, 'worker', ENVELOPE_LIMITS.workerBytesMax),
         leaseMs: expectWholeNumber(fields.leaseMs, `${path}.leaseMs`, 1, ENVELOPE_LIMITS.leaseMsMax),
       };
     }
@@ -119,20 +123,20 @@ function validateCommand(value: unknown, path: string): ServiceCommand {
     case 'nack': {
       const fields = expectObject(value, path, ['op', 'queue', 'task'], ['worker']);
       const task = expectWholeNumber(fields.task, `${path}.task`, 1, Number.MAX_SAFE_INTEGER);
-      const base = { op: op as 'ack' | 'nack', queue: queue(fields), task };
-      return fields.worker === undefined ? base : { ...base, worker: text(fields, 'worker', ENVELOPE_LIMITS.workerBytesMax) };
+      const base = { op: op as 'ack' | 'nack', queue: queue(fields, path), task };
+      return fields.worker === undefined ? base : { ...base, worker: text(fields, path, 'worker', ENVELOPE_LIMITS.workerBytesMax) };
     }
     case 'stats':
     case 'peek': {
       const fields = expectObject(value, path, ['op', 'queue'], []);
-      return { op: op as 'stats' | 'peek', queue: queue(fields) };
+      return { op: op as 'stats' | 'peek', queue: queue(fields, path) };
     }
   }
 }
 
 function checkEncodedSize(text: string): void {
   // Every UTF-16 unit takes at least one byte, so the length alone rejects a huge text before it is scanned.
-  if (text.length > ENVELOPE_LIMITS.encodedBytesMax || utf8ByteLength(text) > ENVELOPE_LIMITS.encodedBytesMax) {
+  if (text.length > ENVELOPE_LIMITS.encodedBytesMax || !fitsInBytes(text, ENVELOPE_LIMITS.encodedBytesMax)) {
     throw new EnvelopeError(`envelope: expected at most ${ENVELOPE_LIMITS.encodedBytesMax} bytes of JSON, got ${utf8ByteLength(text)}`);
   }
 }
@@ -152,9 +156,20 @@ function expectObject(value: unknown, path: string, required: readonly string[],
 
 function expectText(value: unknown, path: string, bytesMax: number): string {
   if (typeof value !== 'string') fail(path, `a string of at most ${bytesMax} bytes`, value);
-  const bytes = utf8ByteLength(value as string);
-  if (bytes > bytesMax) fail(path, `a string of at most ${bytesMax} bytes`, value, `a string of ${bytes} bytes`);
+  if (!fitsInBytes(value as string, bytesMax)) {
+    fail(path, `a string of at most ${bytesMax} bytes`, value, `a string of ${utf8ByteLength(value as string)} bytes`);
+  }
   return value as string;
+}
+
+function expectTextField(value: unknown, path: string, name: string, bytesMax: number): string {
+  if (typeof value === 'string' && fitsInBytes(value, bytesMax)) return value;
+  return expectText(value, `${path}.${name}`, bytesMax);
+}
+
+/** A UTF-16 unit takes at most 3 bytes in UTF-8, so short text needs no count. */
+function fitsInBytes(text: string, bytesMax: number): boolean {
+  return text.length * 3 <= bytesMax || utf8ByteLength(text) <= bytesMax;
 }
 
 function expectWholeNumber(value: unknown, path: string, min: number, max: number): number {
