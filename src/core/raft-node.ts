@@ -756,7 +756,9 @@ export class RaftNode {
       this.readsAwaitingCommit.push({ context, requester });
       return;
     }
-    if (this.options.readMode === 'lease' && this.options.checkQuorum && this.now < this.leaseExpiresAtMs()) {
+    // No lease while handing over leadership: the target's election skips the voters' lease check (§3.10).
+    const leaseHolds = this.options.checkQuorum && this.transferTarget === NONE && this.now < this.leaseExpiresAtMs();
+    if (this.options.readMode === 'lease' && leaseHolds) {
       this.releaseRead({ context, requester, index: this.commitIndex }, 'lease');
       return;
     }

@@ -123,6 +123,16 @@ describe('lease reads (thesis §6.4.1)', () => {
     expect(events.some((e) => e.type === 'read' && e.via === 'lease')).toBe(true);
   });
 
+  test('during a leadership transfer the leader gives up its lease: the target is elected past the voters\' leases (§3.10)', () => {
+    const { sim, events } = cluster({ readMode: 'lease', checkQuorum: true });
+    sim.runUntil(300);
+    sim.network.cut(2, 1); // the target's answers are lost, so the transfer stays under way
+    sim.transfer(2);
+    read(sim, 1, 'x');
+    sim.runUntil(310);
+    expect(events.filter((e) => e.type === 'read').map((e) => (e.type === 'read' ? e.via : ''))).not.toContain('lease');
+  });
+
   test('without CheckQuorum, lease mode falls back to a heartbeat round (voters would not honour a lease)', () => {
     const { sim, events } = cluster({ readMode: 'lease', checkQuorum: false });
     sim.runUntil(300);
