@@ -417,3 +417,63 @@ describe('Flow control', () => {
     expect(c.node(1).propose('fits again', c.now)).toMatchObject({ ok: true, index: 5 });
   });
 });
+
+// ---- Safety holes found in review ---------------------------------------------------------------------------
+
+describe('lease reads and membership changes: holes closed', () => {
+  const leaseOptions = { checkQuorum: true, readMode: 'lease' as const };
+  const readsVia = (c: Cluster, id: NodeId) => eventsOf(c.member(id).events, 'read').map((e) => e.via);
+
+  // Reference: thesis §3.10, §6.4.1
+  it('after sending TimeoutNow a leader never trusts its lease again in that term, even once the transfer is aborted', () => {
+    const c = new Cluster(3, { options: leaseOptions });
+    c.elect(1);
+    c.run(100);
+    const held: Message[] = [];
+    c.drop = (m) => {
+      if (m.type !== 'TimeoutNow') return false;
+      held.push(m);
+      return true;
+    };
+    expect(c.node(1).transferLeadership(2, c.now)).toEqual({ ok: true });
+    c.deliverAll();
+    expect(held).toHaveLength(1);
+    c.run(200); // the transfer is aborted after an election timeout; heartbeat rounds go on
+    expect(c.node(1).status()).toMatchObject({ role: 'leader', transferTarget: NONE });
+    c.node(1).readIndex(7, c.now);
+    c.flush(1);
+    // The late TimeoutNow could still make S2 win past the voters' leases: no lease, a heartbeat round instead.
+    expect(readsVia(c, 1)).not.toContain('lease');
+  });
+
+  // Reference: thesis §6.4.1
+  it('a voter that restarts waits out the lease it may have granted before it votes', () => {
+    const c = new Cluster(3, { options: leaseOptions });
+    c.elect(1);
+    c.run(100);
+    c.crash(2);
+    c.restart(2);
+    c.isolate(1);
+    c.node(3).timeout(c.now);
+    c.deliverAll();
+    // S2 forgot hearing from S1, but it has only just started: it ignores the vote request.
+    expect(c.node(3).role).toBe('candidate');
+    expect(eventsOf(c.member(2).events, 'vote-ignored')).toEqual([{ type: 'vote-ignored', candidate: 3, term: 2, reason: 'leader-recently-seen' }]);
+  });
+
+  // Reference: thesis §4.1; the single-server bug reported on raft-dev in 2015
+  it('a new leader proposes no configuration change before an entry of its own term commits', () => {
+    const c = new Cluster(3);
+    c.elect(1);
+    c.run(100);
+    c.drop = (m) => m.from === 2 && m.type === 'AppendEntries'; // S2's no-op cannot reach anyone
+    c.node(2).timeout(c.now);
+    c.deliverAll();
+    const leader = c.node(2);
+    expect(leader.role).toBe('leader');
+    expect(leader.proposeConfigChange({ type: 'remove', node: 1 }, c.now)).toEqual({ ok: false, reason: 'config-change-pending', leader: 2 });
+    c.drop = () => false;
+    c.run(100); // the no-op of term 2 commits
+    expect(leader.proposeConfigChange({ type: 'remove', node: 1 }, c.now)).toMatchObject({ ok: true });
+  });
+});

@@ -211,6 +211,10 @@ export class RaftNode {
   private heartbeatRound = 0;
   private readonly roundSentAtMs = new Map<number, number>();
   private leaseStartMs = -Infinity;
+  /** A TimeoutNow went out in this term: its election will bypass the voters' leases, now or later. */
+  private timeoutNowSent = false;
+  /** When this node restarted (-Infinity for a brand-new node): it has forgotten any lease it granted. */
+  private readonly restartedAtMs: number;
   private readRoundDue = false;
   private pendingReads: { context: number; requester: NodeId; index: number; needRound: number }[] = [];
   /** Reads that arrived before this leader committed an entry of its term (§6.4 step 1: until then it
@@ -242,6 +246,8 @@ export class RaftNode {
     this.options = options;
     this.random = random;
     this.now = nowMs;
+    // Only a node that had seen a term can have answered a leader's heartbeat, and so granted a lease.
+    this.restartedAtMs = stored.hardState.term > 0 ? nowMs : -Infinity;
     this.snapshot = stored.snapshot;
     const snapshotIndex = stored.snapshot?.index ?? 0;
     this.log = new RaftLog(snapshotIndex, stored.snapshot?.term ?? 0, stored.entries);
@@ -372,7 +378,12 @@ export class RaftNode {
     this.now = nowMs;
     const refusal = this.proposalRefusal();
     if (refusal) return { ok: false, reason: refusal, leader: this.roleValue === 'leader' ? this.id : this.leaderValue };
-    if (this.configChangePending()) return { ok: false, reason: 'config-change-pending', leader: this.id };
+    // One at a time, and not before this leader has committed an entry of its own term: otherwise a change it
+    // appends at once may overlap an uncommitted change of an earlier leader, and two disjoint majorities
+    // could each commit (the single-server bug found after the thesis; raft-dev, 2015).
+    if (this.configChangePending() || this.log.termAt(this.commitIndex) !== this.termValue) {
+      return { ok: false, reason: 'config-change-pending', leader: this.id };
+    }
     const next = applyConfigChange(this.config, change);
     if (!next) return { ok: false, reason: 'invalid-config-change', leader: this.id };
     const entry = this.appendToOwnLog('config', JSON.stringify(next));
@@ -492,7 +503,10 @@ export class RaftNode {
 
   /** §5.1: a newer term makes us a follower. Returns false when the message must be dropped instead. */
   private acceptHigherTerm(m: Message): boolean {
-    if (m.type === 'RequestVote' && this.options.checkQuorum && !m.transfer && this.inLeaderLease()) {
+    // A node that just restarted may have promised a lease before it crashed, and forgot it: it waits one
+    // minimum election timeout before it votes, like a node that heard from a leader (thesis §6.4.1).
+    const justRestarted = this.now - this.restartedAtMs < this.options.electionTimeoutMs[0];
+    if (m.type === 'RequestVote' && this.options.checkQuorum && !m.transfer && (this.inLeaderLease() || justRestarted)) {
       // §4.2.3: a server that heard from a live leader lately ignores vote requests, so a partitioned or
       // removed server cannot depose a healthy leader by raising the term.
       this.events.push({ type: 'vote-ignored', candidate: m.from, term: m.term, reason: 'leader-recently-seen' });
@@ -695,6 +709,7 @@ export class RaftNode {
     this.heartbeatRound = 0;
     this.roundSentAtMs.clear();
     this.leaseStartMs = -Infinity;
+    this.timeoutNowSent = false;
     this.leaderValue = NONE;
     this.votes = new Map();
     this.progress = new Map();
@@ -757,7 +772,7 @@ export class RaftNode {
       return;
     }
     // No lease while handing over leadership: the target's election skips the voters' lease check (§3.10).
-    const leaseHolds = this.options.checkQuorum && this.transferTarget === NONE && this.now < this.leaseExpiresAtMs();
+    const leaseHolds = this.options.checkQuorum && !this.timeoutNowSent && this.transferTarget === NONE && this.now < this.leaseExpiresAtMs();
     if (this.options.readMode === 'lease' && leaseHolds) {
       this.releaseRead({ context, requester, index: this.commitIndex }, 'lease');
       return;
@@ -1296,6 +1311,7 @@ export class RaftNode {
   }
 
   private sendTimeoutNow(target: NodeId): void {
+    this.timeoutNowSent = true;
     this.send({ type: 'TimeoutNow', from: this.id, to: target, term: this.termValue });
     this.events.push({ type: 'transfer', target, phase: 'timeout-now-sent' });
   }

@@ -29,6 +29,8 @@ const LATENCY_MAX_MS = DEFAULT_SIM_CONFIG.latencyMs[1]; // 15
  * follows it: 660 ms, rounded up to 700. The bound therefore allows exactly one split vote.
  */
 const ELECTION_BOUND_MS = 2 * ELECTION_MAX_MS + 3 * LATENCY_MAX_MS + 55;
+/** A leader that has also committed its no-op: one more answer (15 ms). */
+const SETTLED_BOUND_MS = ELECTION_BOUND_MS + LATENCY_MAX_MS;
 
 /**
  * After a partition heals, or when nodes that were campaigning alone meet again, one more round can be needed:
@@ -204,7 +206,7 @@ describe('3A leader election', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const roleChanges: TraceEvent[] = [];
       const sim = new Simulation({ seed, nodes: 3, onTrace: (e) => e.type === 'role' && roleChanges.push(e) });
-      const leader = awaitLeader(sim, ids(sim), ELECTION_BOUND_MS);
+      const leader = awaitLeader(sim, ids(sim), SETTLED_BOUND_MS);
       const term = raft(sim, leader).term;
       expect(term).toBeGreaterThanOrEqual(1);
       for (const id of ids(sim)) expect(raft(sim, id).term, `S${id}'s term, seed ${seed}`).toBe(term);
@@ -225,12 +227,12 @@ describe('3A leader election', () => {
   it('re-election: a cut-off leader is replaced, does not disturb the new one when it rejoins; 2 of 3 cut off elect nobody; healing restores one leader', () => {
     const sim = new Simulation({ seed: 11, nodes: 3 });
     const all = ids(sim);
-    const leader1 = awaitLeader(sim, all, ELECTION_BOUND_MS);
+    const leader1 = awaitLeader(sim, all, SETTLED_BOUND_MS);
 
     // Cut the leader off: the other two elect one of themselves.
     sim.network.partition([[leader1]], all);
     const rest = all.filter((id) => id !== leader1);
-    const leader2 = awaitLeader(sim, rest, ELECTION_BOUND_MS);
+    const leader2 = awaitLeader(sim, rest, SETTLED_BOUND_MS);
     expect(leader2).not.toBe(leader1);
     // Without CheckQuorum the old leader still believes it leads, but in an older term.
     expect(raft(sim, leader1).role).toBe('leader');
@@ -275,7 +277,7 @@ describe('3A leader election', () => {
   it('with CheckQuorum, a leader cut off from the majority steps down: with every node alone there is no leader at all', () => {
     const sim = new Simulation({ seed: 12, nodes: 3, config: { checkQuorum: true } });
     const all = ids(sim);
-    const leader = awaitLeader(sim, all, ELECTION_BOUND_MS);
+    const leader = awaitLeader(sim, all, SETTLED_BOUND_MS);
     sim.network.partition(all.map((id) => [id]), all);
     // The leader checks its quorum every minimum election timeout (150 ms): within two checks it has had a whole
     // round without hearing from a majority.
@@ -306,7 +308,7 @@ describe('3A leader election', () => {
       });
       const random = new SeededRandom(seed).fork(1);
       const all = ids(sim);
-      awaitLeader(sim, all, ELECTION_BOUND_MS);
+      awaitLeader(sim, all, SETTLED_BOUND_MS);
       for (let round = 0; round < 12; round++) {
         const shuffled = all.map((id) => ({ id, key: random.next() }));
         shuffled.sort((a, b) => a.key - b.key);
@@ -344,7 +346,7 @@ describe('3A leader election', () => {
       },
     });
     const all = ids(sim);
-    const leader = awaitLeader(sim, all, ELECTION_BOUND_MS);
+    const leader = awaitLeader(sim, all, SETTLED_BOUND_MS);
     const [upToDate, stale] = all.filter((id) => id !== leader) as [NodeId, NodeId];
     // `stale` misses an entry that the leader commits with `upToDate`; then the leader crashes and `stale` returns.
     sim.crash(stale);
@@ -380,7 +382,7 @@ describe('3A leader election', () => {
 describe('3B agreement', () => {
   it('basic agreement: sequential puts are committed and applied on every node at the expected index', () => {
     const sim = new Simulation({ seed: 21, nodes: 3 });
-    const leader = awaitLeader(sim, ids(sim), ELECTION_BOUND_MS);
+    const leader = awaitLeader(sim, ids(sim), SETTLED_BOUND_MS);
     // The leader's first entry is its no-op (§8); our puts follow it, one index each.
     let expectedIndex = raft(sim, leader).log.lastIndex() + 1;
     expect(expectedIndex).toBe(2);
@@ -403,7 +405,7 @@ describe('3B agreement', () => {
   it('follower failure: with one of 3 down commits continue; with 2 of 3 down nothing commits', () => {
     const sim = new Simulation({ seed: 22, nodes: 3 });
     const all = ids(sim);
-    const leader = awaitLeader(sim, all, ELECTION_BOUND_MS);
+    const leader = awaitLeader(sim, all, SETTLED_BOUND_MS);
     one(sim, put('a', '101'), 3);
     const [f1, f2] = all.filter((id) => id !== leader) as [NodeId, NodeId];
 
@@ -427,17 +429,17 @@ describe('3B agreement', () => {
   it('leader failure: the rest elect and commit; with 3 of 5 down the surviving leader commits nothing', () => {
     const sim = new Simulation({ seed: 23, nodes: 5 });
     const all = ids(sim);
-    const leader1 = awaitLeader(sim, all, ELECTION_BOUND_MS);
+    const leader1 = awaitLeader(sim, all, SETTLED_BOUND_MS);
     one(sim, put('a', '101'), 5);
 
     sim.crash(leader1);
     const four = all.filter((id) => id !== leader1);
-    const leader2 = awaitLeader(sim, four, ELECTION_BOUND_MS);
+    const leader2 = awaitLeader(sim, four, SETTLED_BOUND_MS);
     one(sim, put('b', '102'), 4);
 
     sim.crash(leader2);
     const three = four.filter((id) => id !== leader2);
-    const leader3 = awaitLeader(sim, three, ELECTION_BOUND_MS);
+    const leader3 = awaitLeader(sim, three, SETTLED_BOUND_MS);
     one(sim, put('c', '103'), 3);
 
     // A third node down: the leader accepts the put but can never count a majority for it.
@@ -459,7 +461,7 @@ describe('3B agreement', () => {
 
   it('concurrent proposals: 25 puts submitted in the same virtual millisecond all commit, at distinct consecutive indexes', () => {
     const sim = new Simulation({ seed: 24, nodes: 3 });
-    const leader = awaitLeader(sim, ids(sim), ELECTION_BOUND_MS);
+    const leader = awaitLeader(sim, ids(sim), SETTLED_BOUND_MS);
     const term = raft(sim, leader).term;
     const t = sim.now + 1;
     const indexes: number[] = [];
@@ -488,7 +490,7 @@ describe('3B agreement', () => {
     const lost = new Set<number>();
     const sim = new Simulation({ seed: 25, nodes: 3, onTrace: recordLost(lost) });
     const all = ids(sim);
-    awaitLeader(sim, all, ELECTION_BOUND_MS);
+    awaitLeader(sim, all, SETTLED_BOUND_MS);
     one(sim, put('k', '101'), 3);
 
     // The leader is cut off; it still accepts proposals, which cannot commit.
@@ -504,7 +506,7 @@ describe('3B agreement', () => {
 
     // The majority elects a leader of its own and commits.
     const rest = all.filter((id) => id !== leader1);
-    const leader2 = awaitLeader(sim, rest, ELECTION_BOUND_MS);
+    const leader2 = awaitLeader(sim, rest, SETTLED_BOUND_MS);
     one(sim, put('k', '103'), 2, { among: rest });
     expect(raft(sim, leader1).commit).toBeLessThan(staleLast);
 
@@ -536,7 +538,7 @@ describe('3B agreement', () => {
     const all = ids(sim);
     const random = new SeededRandom(26).fork(1);
     const value = () => `${random.intBetween(0, 1_000_000)}`;
-    awaitLeader(sim, all, ELECTION_BOUND_MS);
+    awaitLeader(sim, all, SETTLED_BOUND_MS);
     one(sim, put('start', value()), 5);
 
     // The leader and one follower are cut off from the other three; the leader takes 50 puts it cannot commit.
@@ -597,7 +599,7 @@ describe('3B agreement', () => {
     const sends: SentMessage[] = [];
     const sim = new Simulation({ seed: 27, nodes: 3, config: { heartbeatMs }, onTrace: recordSends(sends) });
     const all = ids(sim);
-    const leader = awaitLeader(sim, all, ELECTION_BOUND_MS);
+    const leader = awaitLeader(sim, all, SETTLED_BOUND_MS);
     const term = raft(sim, leader).term;
     // A clean election is 2 RequestVote + 2 answers, then the no-op append + 2 answers: 8 messages.
     expect(sends.length).toBeGreaterThanOrEqual(8);
@@ -662,7 +664,7 @@ describe('3C persistence', () => {
   it('every node crashed and restarted, all at once and one at a time: committed entries survive, terms and votes are restored, new entries commit', () => {
     const sim = new Simulation({ seed: 31, nodes: 3 });
     const all = ids(sim);
-    awaitLeader(sim, all, ELECTION_BOUND_MS);
+    awaitLeader(sim, all, SETTLED_BOUND_MS);
     one(sim, put('p', '11'), 3);
     const termBefore = raft(sim, sim.leader()!).term;
 
@@ -710,7 +712,7 @@ describe('3C persistence', () => {
     // The lab's TestPersist3: the acknowledgement was sent only after the entry was persisted (thesis §3.8).
     const sim = new Simulation({ seed: 32, nodes: 3 });
     const all = ids(sim);
-    awaitLeader(sim, all, ELECTION_BOUND_MS);
+    awaitLeader(sim, all, SETTLED_BOUND_MS);
     one(sim, put('a', '101'), 3);
     const leader = sim.leader()!;
     const [f1, f2] = all.filter((id) => id !== leader) as [NodeId, NodeId];

@@ -6,15 +6,20 @@ import type { Simulation } from './simulation.ts';
 
 /**
  * How long a healed cluster may take to converge: twenty election timeouts (many split votes in a row are
- * vanishingly unlikely), plus the time to ship the whole log to a follower that has none of it at the rate
- * the pipeline allows (entries per message × messages in flight per round trip), doubled for retries.
+ * vanishingly unlikely), plus the time to ship the largest snapshot and the whole log to a follower that has
+ * none of it at the rate the pipeline allows (a window of chunks, or of entries, per round trip), doubled for
+ * retries.
  */
 export function convergenceBoundMs(sim: Simulation): number {
   const elections = 20 * sim.config.electionTimeoutMs[1];
   const roundTripMs = 2 * sim.config.latencyMs[1] + 1;
   const perRoundTrip = sim.config.entriesPerMessageMax * sim.config.inflightMessagesMax;
   const longestLog = Math.max(...sim.nodes.map((n) => n.storage.lastIndex()));
-  return elections + 2 * Math.ceil(longestLog / perRoundTrip) * roundTripMs + 2000;
+  // A follower may need the largest snapshot first, in chunks, a window of them per round trip.
+  const snapshotBytes = Math.max(0, ...sim.nodes.map((n) => n.storage.snapshot?.data.length ?? 0));
+  const bytesPerRoundTrip = sim.tuningValue('snapshotChunkBytes') * sim.tuningValue('snapshotChunksInflightMax');
+  const snapshotMs = Math.ceil(snapshotBytes / bytesPerRoundTrip) * roundTripMs;
+  return elections + 2 * (Math.ceil(longestLog / perRoundTrip) * roundTripMs + snapshotMs) + 2000;
 }
 
 /**

@@ -20,9 +20,10 @@ const LATENCY_MAX_MS = DEFAULT_SIM_CONFIG.latencyMs[1]; // 15
 
 /**
  * Settling on a leader with the default timings: one election timeout (300 ms), possibly one split vote and a
- * second timeout (300 ms), a round of votes and the first append (3 × 15 ms), and a margin (see lab.test.ts).
+ * second timeout (300 ms), a round of votes and the first append (3 × 15 ms), the answers that commit the
+ * leader's no-op (15 ms; a settled leader has committed an entry of its term), and a margin (see lab.test.ts).
  */
-const ELECTION_BOUND_MS = 2 * ELECTION_MAX_MS + 3 * LATENCY_MAX_MS + 55;
+const ELECTION_BOUND_MS = 2 * ELECTION_MAX_MS + 4 * LATENCY_MAX_MS + 55;
 
 /**
  * How long a single membership change may take on a quiet, reliable network: the learner's entry commits in
@@ -585,4 +586,33 @@ describe('membership: fuzzing with churn', () => {
     expect(serversAdded).toBeGreaterThanOrEqual(SEEDS);
     expect(removalsProposed).toBeGreaterThanOrEqual(SEEDS / 2);
   });
+});
+
+// Reference: thesis §4.1 and the single-server bug reported on raft-dev in 2015: a new leader must not append a
+// configuration change before it has committed an entry of its own term.
+it('a leader elected while an earlier change is still uncommitted elsewhere cannot stack a second change on it', () => {
+  const sim = new Simulation({ seed: 1, nodes: 4 });
+  const all = () => ids(sim);
+  sim.runUntil(2000, () => sim.leader() !== null);
+  sim.runUntil(sim.now + 300);
+  const first = sim.leader()!;
+  const others = [1, 2, 3, 4].filter((id) => id !== first);
+  // S5 joins while cut off: adding it as a learner commits among the first four.
+  sim.network.partition([[1, 2, 3, 4]], [1, 2, 3, 4, 5]);
+  expect(sim.addServer()).toBe(5);
+  sim.network.partition([[1, 2, 3, 4]], all());
+  sim.runUntil(sim.now + 300);
+  // Only the leader and S5 talk: S5 catches up and its promotion reaches S5 alone.
+  sim.network.partition([[first, 5], others], all());
+  sim.runUntil(sim.now + 100);
+  sim.runUntil(sim.now + 3000, () => others.some((id) => sim.node(id).raft!.role === 'leader'));
+  const second = others.find((id) => sim.node(id).raft!.role === 'leader')!;
+  const [partner, stranger] = others.filter((id) => id !== second) as [NodeId, NodeId];
+  sim.network.partition([[first, 5, stranger], [second, partner]], all());
+  // The new leader has not committed anything of its term yet: it must refuse to remove the old leader.
+  expect(sim.removeServer(first)).toBe(`S${second} refused: config-change-pending`);
+  sim.runUntil(sim.now + 2000);
+  sim.network.heal();
+  sim.runUntil(sim.now + 2000);
+  expectNoViolations(sim);
 });

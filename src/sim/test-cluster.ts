@@ -57,11 +57,15 @@ export function waitFor(sim: Simulation, cond: () => boolean, forMs: number, onE
   return !finished || cond();
 }
 
-/** Exactly one node of `among` leads, and every one of them is up, in its term, and follows it. */
+/**
+ * Exactly one node of `among` leads, every one of them is up, in its term, and follows it, and the leader has
+ * committed an entry of its term: it knows what is committed and may change the configuration (thesis §4.1).
+ */
 export function settledLeader(sim: Simulation, among: readonly NodeId[] = ids(sim)): NodeId | null {
   const leaders = among.filter((id) => sim.node(id).raft?.role === 'leader');
   if (leaders.length !== 1) return null;
   const leader = raft(sim, leaders[0]!);
+  if (leader.log.termAt(leader.commit) !== leader.term) return null;
   for (const id of among) {
     const r = sim.node(id).raft;
     if (!r || r.term !== leader.term || r.leader !== leader.id) return null;
