@@ -1,6 +1,6 @@
 // A deterministic cluster: N Raft nodes, a virtual clock, a packet simulator, crashes and restarts, client
 // requests and scripted actions. A run is a function of (seed, options, actions): the same inputs give the same
-// trace, byte for byte. Nothing here reads a clock or Math.random.
+// trace, byte for byte. Nothing here reads a clock or draws an unseeded random number.
 import { DEFAULT_RAFT_OPTIONS, RaftNode, SAFE, type RaftOptions, type Ready, type UnsafeSwitches } from '../core/raft-node.ts';
 import { SeededRandom } from '../core/random.ts';
 import { NONE, type Entry, type Message, type NodeId, type ReadState, type Snapshot } from '../core/types.ts';
