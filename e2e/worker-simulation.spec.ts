@@ -33,3 +33,19 @@ test('a malformed shared scenario gets one clear sentence naming the field', asy
   await page.goto(`/#scenario=${encodeScenarioLink(broken)}`);
   await expect(page.getByRole('alert')).toHaveText('This scenario cannot run: actions[0].node: expected 1..5 or "leader", got 7');
 });
+
+test('a teacher picks a lesson; one that breaks safety on purpose raises the checker\'s alarm', async ({ page, saveScreenshot }) => {
+  const unsafe = runScenario(parseScenarioText(scenarioText('figure-8-unsafe-commit.json')));
+  await page.goto('/');
+  await expect(page.getByTestId('trace-hash')).toBeVisible();
+  await expect(page.getByTestId('safety-alarm')).toHaveCount(0);
+  await page.getByLabel('Lesson').selectOption('figure-8-unsafe-commit');
+  await expect(page.getByTestId('trace-hash')).toHaveText(unsafe.traceHash);
+  const alarm = page.getByTestId('safety-alarm');
+  await expect(alarm).toContainText('Safety broken.');
+  await expect(alarm).toContainText('LeaderCompleteness: S5 became leader of term 4 without entry 2');
+  await saveScreenshot('lesson-figure-8-unsafe');
+  await page.getByLabel('Lesson').selectOption('figure-8');
+  await expect(page.getByTestId('violations')).toHaveText('no safety violations');
+  await expect(page.getByTestId('safety-alarm')).toHaveCount(0);
+});

@@ -2,22 +2,37 @@
 // The interactive playground (issue 5) grows from here.
 import { wrap } from 'comlink';
 import { useEffect, useState } from 'react';
-import firstElection from '../../scenarios/first-election.json?raw';
 import type { ScenarioRun, ScenarioRunner } from '../worker/scenario-runner.worker.ts';
-import { scenarioFromHash } from './scenario-link.ts';
+import { encodeScenarioLink, scenarioFromHash } from './scenario-link.ts';
 import './app.css';
+
+/** The shipped lessons (scenarios/*.json), by file name. */
+const LESSONS: Record<string, string> = Object.fromEntries(
+  Object.entries(import.meta.glob('../../scenarios/*.json', { query: '?raw', import: 'default', eager: true }) as Record<string, string>).map(
+    ([path, text]) => [path.split('/').pop()!.replace(/\.json$/, ''), text],
+  ),
+);
+const DEFAULT_LESSON = 'first-election';
 
 type State = { status: 'running' } | { status: 'done'; run: ScenarioRun } | { status: 'error'; message: string };
 
 export function App() {
   const [state, setState] = useState<State>({ status: 'running' });
+  const [hash, setHash] = useState(window.location.hash);
 
   useEffect(() => {
+    const onHashChange = () => setHash(window.location.hash);
+    window.addEventListener('hashchange', onHashChange);
+    return () => window.removeEventListener('hashchange', onHashChange);
+  }, []);
+
+  useEffect(() => {
+    setState({ status: 'running' });
     const worker = new Worker(new URL('../worker/scenario-runner.worker.ts', import.meta.url), { type: 'module' });
     const runner = wrap<ScenarioRunner>(worker);
     let text: string;
     try {
-      text = scenarioFromHash(window.location.hash) ?? firstElection;
+      text = scenarioFromHash(hash) ?? LESSONS[DEFAULT_LESSON]!;
     } catch (error) {
       setState({ status: 'error', message: (error as Error).message });
       worker.terminate();
@@ -28,11 +43,28 @@ export function App() {
       (error: unknown) => setState({ status: 'error', message: error instanceof Error ? error.message : String(error) }),
     );
     return () => worker.terminate();
-  }, []);
+  }, [hash]);
 
+  const shown = Object.keys(LESSONS).find((name) => scenarioFromHashOrNull(hash) === LESSONS[name]) ?? (hash ? '' : DEFAULT_LESSON);
   return (
     <main>
       <h1>Raft Playground</h1>
+      <label className="lesson">
+        Lesson{' '}
+        <select
+          value={shown}
+          onChange={(event) => {
+            window.location.hash = `scenario=${encodeScenarioLink(LESSONS[event.target.value]!)}`;
+          }}
+        >
+          {shown === '' && <option value="">(a shared scenario)</option>}
+          {Object.keys(LESSONS).map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
       {state.status === 'running' && <p aria-live="polite">Running the scenario in a Web Worker…</p>}
       {state.status === 'error' && (
         <p role="alert" className="error">
@@ -44,11 +76,31 @@ export function App() {
   );
 }
 
+function scenarioFromHashOrNull(hash: string): string | null {
+  try {
+    return scenarioFromHash(hash);
+  } catch {
+    return null;
+  }
+}
+
 function ScenarioReport({ run }: { run: ScenarioRun }) {
   const { result } = run;
   return (
     <>
       {run.description && <p className="description">{run.description}</p>}
+      {result.violations.length > 0 && (
+        <div role="alert" className="alarm" data-testid="safety-alarm">
+          <strong>Safety broken.</strong> The checker found {result.violations.length === 1 ? 'a violation' : `${result.violations.length} violations`}:
+          <ul>
+            {result.violations.slice(0, 5).map((v, i) => (
+              <li key={i}>
+                <span className="time">{v.t} ms</span> {v.invariant}: {v.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       <p>
         After <span data-testid="clock" data-ms={result.endMs}>{result.endMs} ms</span> of simulated time:{' '}
         {result.leader === null ? 'no leader' : `S${result.leader} leads`}. Trace fingerprint{' '}
