@@ -49,3 +49,23 @@ test('a teacher picks a lesson; one that breaks safety on purpose raises the che
   await expect(page.getByTestId('violations')).toHaveText('no safety violations');
   await expect(page.getByTestId('safety-alarm')).toHaveCount(0);
 });
+
+test('the replay shows the cluster on a ring at any moment: messages fly, the time slider rewinds', async ({ page, saveScreenshot }) => {
+  const events = runScenario(parseScenarioText(scenarioText('first-election.json')));
+  await page.goto('/');
+  await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', String(events.endMs));
+  await expect(page.getByTestId(`node-${events.leader}`)).toHaveAttribute('aria-label', `S${events.leader}, leader, term 1`);
+  // Rewind to the first election: a candidate asks for votes, and its requests are on their way.
+  const slider = page.getByLabel('Time');
+  await slider.fill('0');
+  await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', '0');
+  await expect(page.locator('[data-testid^="node-"][data-role="leader"]')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(page.getByTestId('message').first()).toBeVisible({ timeout: 10_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const pausedAt = Number(await page.getByTestId('clock').getAttribute('data-ms'));
+  expect(pausedAt).toBeGreaterThan(0);
+  await page.waitForTimeout(300);
+  await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', String(pausedAt));
+  await saveScreenshot('replay');
+});

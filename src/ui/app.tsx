@@ -1,7 +1,9 @@
 // A first page: it runs a scenario file in a Web Worker and shows where the cluster ended up and why.
 // The interactive playground (issue 5) grows from here.
 import { wrap } from 'comlink';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { ClusterRing } from './cluster-ring.tsx';
+import { clusterAt } from './replay.ts';
 import type { ScenarioRun, ScenarioRunner } from '../worker/scenario-runner.worker.ts';
 import { encodeScenarioLink, scenarioFromHash } from './scenario-link.ts';
 import './app.css';
@@ -101,8 +103,9 @@ function ScenarioReport({ run }: { run: ScenarioRun }) {
           </ul>
         </div>
       )}
+      <Replay run={run} />
       <p>
-        After <span data-testid="clock" data-ms={result.endMs}>{result.endMs} ms</span> of simulated time:{' '}
+        After {result.endMs} ms of simulated time:{' '}
         {result.leader === null ? 'no leader' : `S${result.leader} leads`}. Trace fingerprint{' '}
         <code data-testid="trace-hash">{result.traceHash}</code> over {result.events.toLocaleString('en')} events;{' '}
         <span data-testid="violations">{result.violations.length === 0 ? 'no safety violations' : `${result.violations.length} safety violations`}</span>.
@@ -120,7 +123,7 @@ function ScenarioReport({ run }: { run: ScenarioRun }) {
         </thead>
         <tbody>
           {result.nodes.map((node) => (
-            <tr key={node.id} data-testid={`node-${node.id}`} data-role={node.role} data-term={node.term} data-status={node.status}>
+            <tr key={node.id}>
               <th scope="row">S{node.id}</th>
               <td>{node.status}</td>
               <td>{node.role}</td>
@@ -141,4 +144,71 @@ function ScenarioReport({ run }: { run: ScenarioRun }) {
       </ol>
     </>
   );
+}
+
+/** Replay speed: simulated milliseconds per real second (a tenth of real time, slow enough to follow). */
+const REPLAY_MS_PER_SECOND = 100;
+
+function Replay({ run }: { run: ScenarioRun }) {
+  const endMs = run.result.endMs;
+  const [atMs, setAtMs] = useState(endMs);
+  const [playing, setPlaying] = useState(false);
+  const ids = useMemo(() => run.result.nodes.map((n) => n.id), [run]);
+  const view = useMemo(() => clusterAt(run.events, ids, atMs), [run, ids, atMs]);
+  const atMsRef = useRefOf(atMs);
+
+  useEffect(() => {
+    if (!playing) return;
+    let last = performance.now();
+    let frame = requestAnimationFrame(function advance(now) {
+      const next = Math.min(endMs, atMsRef.current + ((now - last) / 1000) * REPLAY_MS_PER_SECOND);
+      last = now;
+      atMsRef.current = next;
+      setAtMs(next);
+      if (next >= endMs) setPlaying(false);
+      else frame = requestAnimationFrame(advance);
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [playing, endMs, atMsRef]);
+
+  return (
+    <section className="replay" aria-label="Replay">
+      <ClusterRing view={view} />
+      <div className="replay-controls">
+        <button
+          type="button"
+          onClick={() => {
+            if (!playing && atMs >= endMs) setAtMs((atMsRef.current = 0));
+            setPlaying(!playing);
+          }}
+        >
+          {playing ? 'Pause' : atMs >= endMs ? 'Replay' : 'Resume'}
+        </button>
+        <label>
+          Time{' '}
+          <input
+            type="range"
+            min={0}
+            max={endMs}
+            step={1}
+            value={Math.round(atMs)}
+            onChange={(event) => {
+              setPlaying(false);
+              setAtMs((atMsRef.current = Number(event.target.value)));
+            }}
+          />
+        </label>
+        <span data-testid="clock" data-ms={Math.round(atMs)} className="clock">
+          {Math.round(atMs)} ms
+        </span>
+      </div>
+    </section>
+  );
+}
+
+/** A ref that follows a value, for animation frames that must read the latest one. */
+function useRefOf<T>(value: T): { current: T } {
+  const [ref] = useState(() => ({ current: value }));
+  ref.current = value;
+  return ref;
 }

@@ -1,0 +1,74 @@
+// The cluster as the trace describes it at a moment: what the view draws, and what a scrubber rewinds to.
+// A pure function of the trace, so that any moment of a run can be shown again exactly.
+import type { MessageType, NodeId, Role } from '../core/types.ts';
+import type { TraceEvent } from '../sim/trace.ts';
+
+export interface NodeView {
+  readonly id: NodeId;
+  readonly status: 'up' | 'down';
+  readonly role: Role;
+  readonly term: number;
+  readonly commitIndex: number;
+}
+
+export interface MessageView {
+  readonly id: number;
+  readonly type: MessageType;
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly sentAt: number;
+  readonly deliverAt: number;
+  /** A message with no entries is drawn as a heartbeat, whatever its type says. */
+  readonly empty: boolean;
+}
+
+export interface ClusterView {
+  readonly atMs: number;
+  readonly nodes: readonly NodeView[];
+  /** Sent, not yet delivered or dropped. */
+  readonly inFlight: readonly MessageView[];
+}
+
+/** The cluster after every event with `t <= atMs`. `events` are in trace order. */
+export function clusterAt(events: readonly TraceEvent[], nodeIds: readonly NodeId[], atMs: number): ClusterView {
+  const nodes = new Map<NodeId, { status: 'up' | 'down'; role: Role; term: number; commitIndex: number }>();
+  for (const id of nodeIds) nodes.set(id, { status: 'up', role: 'follower', term: 0, commitIndex: 0 });
+  const inFlight = new Map<number, MessageView>();
+  for (const event of events) {
+    if (event.t > atMs) break;
+    const node = nodes.get(event.node);
+    switch (event.type) {
+      case 'role':
+        if (node) Object.assign(node, { role: event.role, term: event.term });
+        break;
+      case 'commit':
+        if (node) node.commitIndex = event.index;
+        break;
+      case 'crash':
+        if (node) Object.assign(node, { status: 'down', commitIndex: 0 });
+        break;
+      case 'restart':
+        if (node) node.status = 'up';
+        break;
+      case 'send': {
+        const m = event.message;
+        const empty = m.type === 'AppendEntries' ? m.entries.length === 0 : m.type === 'Heartbeat' || m.type === 'HeartbeatResponse';
+        if (event.deliverAt > event.t) {
+          inFlight.set(event.id, { id: event.id, type: m.type, from: m.from, to: m.to, sentAt: event.t, deliverAt: event.deliverAt, empty });
+        }
+        break;
+      }
+      case 'deliver':
+      case 'drop':
+        inFlight.delete(event.id);
+        break;
+      default:
+        break;
+    }
+  }
+  return {
+    atMs,
+    nodes: nodeIds.map((id) => ({ id, ...nodes.get(id)! })),
+    inFlight: [...inFlight.values()],
+  };
+}
