@@ -69,3 +69,15 @@ test('the replay shows the cluster on a ring at any moment: messages fly, the ti
   await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', String(pausedAt));
   await saveScreenshot('replay');
 });
+
+test('rewound into a partition, the replay shows which links are cut', async ({ page, saveScreenshot }) => {
+  await page.goto('/');
+  await page.getByLabel('Lesson').selectOption('minority-leader');
+  await expect(page.getByTestId('link-1-3')).toHaveAttribute('data-state', 'up'); // healed by the end
+  await page.getByLabel('Time').fill('1000');
+  await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', '1000');
+  await expect(page.getByTestId('link-1-3')).toHaveAttribute('data-state', 'down');
+  await expect(page.getByTestId('link-1-2')).toHaveAttribute('data-state', 'up');
+  await expect(page.getByTestId('link-3-4')).toHaveAttribute('data-state', 'up');
+  await saveScreenshot('replay-partition');
+});

@@ -87,6 +87,10 @@ export function explainEvent(event: TraceEvent): string | null {
       const why = event.reason === 'loss' ? 'lost by the network' : event.reason === 'link-down' ? 'dropped: the link is cut' : `dropped: ${S(event.to)} is down`;
       return `${S(event.from)}'s ${event.messageType} to ${S(event.to)} was ${why}.`;
     }
+    case 'network':
+      return event.cuts.length === 0
+        ? 'The network is whole again: every link is up.'
+        : `The network changed: ${event.cuts.length} ${event.cuts.length === 1 ? 'direction is' : 'directions are'} cut (${event.cuts.map(([a, b]) => `${S(a)}→${S(b)}`).join(', ')}).`;
     case 'crash':
       return `${who} crashed: its volatile state is gone; its term, vote and log survive on disk.`;
     case 'restart':

@@ -23,6 +23,8 @@ export class Network {
   constructor(
     public settings: LinkSettings,
     private readonly random: SeededRandom,
+    /** Told the cut links, as [from, to] pairs, whenever they change. */
+    private readonly onCutsChanged?: (cuts: [NodeId, NodeId][]) => void,
   ) {}
 
   /** Decide what becomes of a message sent now from `from` to `to`. */
@@ -41,27 +43,40 @@ export class Network {
 
   /** Cut one direction: messages from `from` to `to` are lost, including those already on the way. */
   cut(from: NodeId, to: NodeId): void {
-    this.cuts.add(linkKey(from, to));
+    this.changeCuts(() => this.cuts.add(linkKey(from, to)));
   }
 
   mend(from: NodeId, to: NodeId): void {
-    this.cuts.delete(linkKey(from, to));
+    this.changeCuts(() => this.cuts.delete(linkKey(from, to)));
   }
 
   /** Split into groups that cannot reach one another; nodes in no group form one more group. */
   partition(groups: readonly (readonly NodeId[])[], nodes: readonly NodeId[]): void {
     const groupOf = new Map<NodeId, number>();
     groups.forEach((group, i) => group.forEach((id) => groupOf.set(id, i)));
-    this.cuts.clear();
-    for (const a of nodes) {
-      for (const b of nodes) {
-        if (a !== b && (groupOf.get(a) ?? -1) !== (groupOf.get(b) ?? -1)) this.cut(a, b);
+    this.changeCuts(() => {
+      this.cuts.clear();
+      for (const a of nodes) {
+        for (const b of nodes) {
+          if (a !== b && (groupOf.get(a) ?? -1) !== (groupOf.get(b) ?? -1)) this.cuts.add(linkKey(a, b));
+        }
       }
-    }
+    });
   }
 
   heal(): void {
-    this.cuts.clear();
+    this.changeCuts(() => this.cuts.clear());
+  }
+
+  /** The cut links, [from, to], in a stable order. */
+  cutLinks(): [NodeId, NodeId][] {
+    return [...this.cuts].sort((a, b) => a - b).map((key) => [Math.floor(key / 64), key % 64]);
+  }
+
+  private changeCuts(change: () => void): void {
+    const before = this.cutLinks().join(';');
+    change();
+    if (this.onCutsChanged && this.cutLinks().join(';') !== before) this.onCutsChanged(this.cutLinks());
   }
 
   setLinkLatency(from: NodeId, to: NodeId, latencyMs: readonly [number, number]): void {

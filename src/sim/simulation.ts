@@ -144,7 +144,7 @@ export class Simulation {
     this.config = { ...DEFAULT_SIM_CONFIG, ...options.config };
     this.tuning = options.tuning ?? {};
     this.root = new SeededRandom(options.seed);
-    this.network = new Network(this.linkSettings(), this.root.fork(0));
+    this.network = new Network(this.linkSettings(), this.root.fork(0), (cuts) => this.emit(0, { type: 'network', cuts }));
     this.trace = new TraceRecorder(40, options.onTrace);
     this.checker = options.checkSafety === false ? null : new SafetyChecker((v) => this.emit(v.node, { type: 'violation', invariant: v.invariant, message: v.message }));
     const founders: NodeId[] = [];

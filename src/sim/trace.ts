@@ -15,6 +15,8 @@ export type SimEventBody =
   | { readonly type: 'drop'; readonly id: number; readonly messageType: MessageType; readonly from: NodeId; readonly to: NodeId; readonly reason: DropReason }
   /** Entries firstIndex..lastIndex were applied to the node's state machine. */
   | { readonly type: 'apply'; readonly firstIndex: number; readonly lastIndex: number }
+  /** The links that are cut changed; `cuts` lists every cut link now, as [from, to]. */
+  | { readonly type: 'network'; readonly cuts: readonly (readonly [NodeId, NodeId])[] }
   | { readonly type: 'crash' }
   | { readonly type: 'restart' }
   | { readonly type: 'action'; readonly action: string; readonly detail: unknown; readonly skipped?: string }

@@ -36,13 +36,24 @@ export function ClusterRing({ view }: { view: ClusterView }) {
   const places = new Map<NodeId, { x: number; y: number }>(view.nodes.map((node, i) => [node.id, position(i, view.nodes.length)]));
   return (
     <svg className="ring" viewBox={`0 0 ${SIZE} ${SIZE}`} role="img" aria-label={`The cluster at ${view.atMs} ms`}>
-      {view.nodes.flatMap((a, i) =>
-        view.nodes.slice(i + 1).map((b) => {
-          const p = places.get(a.id)!;
-          const q = places.get(b.id)!;
-          return <line key={`${a.id}-${b.id}`} x1={p.x} y1={p.y} x2={q.x} y2={q.y} className="link" />;
-        }),
-      )}
+      {view.links.map((link) => {
+        const p = places.get(link.a)!;
+        const q = places.get(link.b)!;
+        return (
+          <line
+            key={`${link.a}-${link.b}`}
+            data-testid={`link-${link.a}-${link.b}`}
+            data-state={link.state}
+            x1={p.x}
+            y1={p.y}
+            x2={q.x}
+            y2={q.y}
+            className={`link link-${link.state}`}
+          >
+            <title>{`S${link.a}–S${link.b}: ${link.state === 'up' ? 'up' : link.state === 'down' ? 'cut both ways' : 'cut one way'}`}</title>
+          </line>
+        );
+      })}
       {view.inFlight.map((message) => (
         <Message key={message.id} message={message} atMs={view.atMs} places={places} />
       ))}

@@ -48,3 +48,20 @@ test('a crashed node is shown down until it restarts', () => {
   expect(clusterAt(events, ids, crash.t).nodes.find((n) => n.id === crash.node)!.status).toBe('down');
   expect(clusterAt(events, ids, restart.t).nodes.find((n) => n.id === crash.node)!.status).toBe('up');
 });
+
+test('a partition cuts the links between its groups, and healing mends them', () => {
+  const { events, ids } = record('minority-leader.json');
+  const during = clusterAt(events, ids, 1000);
+  const state = (a: number, b: number) => during.links.find((l) => l.a === a && l.b === b)!.state;
+  expect(state(1, 2)).toBe('up');
+  expect(state(1, 3)).toBe('down');
+  expect(state(3, 4)).toBe('up');
+  expect(clusterAt(events, ids, 2500).links.every((l) => l.state === 'up')).toBe(true);
+});
+
+test('a one-way cut is shown as one way', () => {
+  const { events, ids } = record('figure-8.json');
+  const cut = events.find((e) => e.type === 'network' && e.cuts.length > 0 && e.cuts.length < 8)!;
+  const view = clusterAt(events, ids, cut.t);
+  expect(view.links.filter((l) => l.state === 'one-way').length).toBeGreaterThan(0);
+});

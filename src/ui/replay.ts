@@ -22,9 +22,20 @@ export interface MessageView {
   readonly empty: boolean;
 }
 
+export type LinkState = 'up' | 'down' | 'one-way';
+
+export interface LinkView {
+  /** a < b */
+  readonly a: NodeId;
+  readonly b: NodeId;
+  readonly state: LinkState;
+}
+
 export interface ClusterView {
   readonly atMs: number;
   readonly nodes: readonly NodeView[];
+  /** Every pair of nodes, and whether messages get through: both ways, one way only, or not at all. */
+  readonly links: readonly LinkView[];
   /** Sent, not yet delivered or dropped. */
   readonly inFlight: readonly MessageView[];
 }
@@ -34,6 +45,7 @@ export function clusterAt(events: readonly TraceEvent[], nodeIds: readonly NodeI
   const nodes = new Map<NodeId, { status: 'up' | 'down'; role: Role; term: number; commitIndex: number }>();
   for (const id of nodeIds) nodes.set(id, { status: 'up', role: 'follower', term: 0, commitIndex: 0 });
   const inFlight = new Map<number, MessageView>();
+  let cuts = new Set<string>();
   for (const event of events) {
     if (event.t > atMs) break;
     const node = nodes.get(event.node);
@@ -62,13 +74,26 @@ export function clusterAt(events: readonly TraceEvent[], nodeIds: readonly NodeI
       case 'drop':
         inFlight.delete(event.id);
         break;
+      case 'network':
+        cuts = new Set(event.cuts.map(([from, to]) => `${from}>${to}`));
+        break;
       default:
         break;
+    }
+  }
+  const links: LinkView[] = [];
+  const sorted = [...nodeIds].sort((x, y) => x - y);
+  for (const [i, a] of sorted.entries()) {
+    for (const b of sorted.slice(i + 1)) {
+      const ab = cuts.has(`${a}>${b}`);
+      const ba = cuts.has(`${b}>${a}`);
+      links.push({ a, b, state: ab && ba ? 'down' : ab || ba ? 'one-way' : 'up' });
     }
   }
   return {
     atMs,
     nodes: nodeIds.map((id) => ({ id, ...nodes.get(id)! })),
+    links,
     inFlight: [...inFlight.values()],
   };
 }
