@@ -74,6 +74,9 @@ test('rewound into a partition, the replay shows which links are cut', async ({ 
   await page.goto('/');
   await page.getByLabel('Lesson').selectOption('minority-leader');
   await expect(page.getByTestId('link-1-3')).toHaveAttribute('data-state', 'up'); // healed by the end
+  // Beside the ring, the latest explanations up to the moment shown: right after the partition, it says so.
+  await page.getByLabel('Time').fill('500');
+  await expect(page.getByTestId('narration')).toContainText('The network changed: 12 directions are cut');
   await page.getByLabel('Time').fill('1000');
   await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', '1000');
   await expect(page.getByTestId('link-1-3')).toHaveAttribute('data-state', 'down');

@@ -2,6 +2,7 @@
 // The interactive playground (issue 5) grows from here.
 import { wrap } from 'comlink';
 import { useEffect, useMemo, useState } from 'react';
+import { explainEvent } from '../sim/explain.ts';
 import { ClusterRing } from './cluster-ring.tsx';
 import { clusterAt } from './replay.ts';
 import type { ScenarioRun, ScenarioRunner } from '../worker/scenario-runner.worker.ts';
@@ -146,6 +147,9 @@ function ScenarioReport({ run }: { run: ScenarioRun }) {
   );
 }
 
+/** How many of the latest explanations the narration beside the ring shows. */
+const NARRATED_SHOWN = 8;
+
 /** Replay speed: simulated milliseconds per real second (a tenth of real time, slow enough to follow). */
 const REPLAY_MS_PER_SECOND = 100;
 
@@ -155,6 +159,19 @@ function Replay({ run }: { run: ScenarioRun }) {
   const [playing, setPlaying] = useState(false);
   const ids = useMemo(() => run.result.nodes.map((n) => n.id), [run]);
   const view = useMemo(() => clusterAt(run.events, ids, atMs), [run, ids, atMs]);
+  const narrated = useMemo(
+    // Decisions, not deliveries: a dropped message is shown dying on the ring instead.
+    () => run.events.flatMap((event) => {
+      const text = event.type === 'drop' ? null : explainEvent(event);
+      return text === null ? [] : [{ t: event.t, text }];
+    }),
+    [run],
+  );
+  const latest = useMemo(() => {
+    let end = 0;
+    while (end < narrated.length && narrated[end]!.t <= atMs) end++;
+    return narrated.slice(Math.max(0, end - NARRATED_SHOWN), end).reverse();
+  }, [narrated, atMs]);
   const atMsRef = useRefOf(atMs);
 
   useEffect(() => {
@@ -173,7 +190,16 @@ function Replay({ run }: { run: ScenarioRun }) {
 
   return (
     <section className="replay" aria-label="Replay">
-      <ClusterRing view={view} />
+      <div className="replay-stage">
+        <ClusterRing view={view} />
+        <ol className="narration" aria-label="Just now" data-testid="narration">
+          {latest.map((line, i) => (
+            <li key={`${line.t}-${i}`}>
+              <span className="time">{line.t} ms</span> {line.text}
+            </li>
+          ))}
+        </ol>
+      </div>
       <div className="replay-controls">
         <button
           type="button"
