@@ -154,6 +154,8 @@ export const kvRegisterModel: Model<Register, KvOperation, Outcome> = {
 
   describeState: (state) => (state === null ? 'absent' : show(state)),
 
+  inputKey: (input) => JSON.stringify([input.op, input.key, input.value ?? null, input.from ?? null, input.to ?? null]),
+
   canDropSoundly(operation, others, culprit) {
     const outcome = operation.output;
     // No effect in any valid order (a delete that found nothing, a cas that wrote what was there): taking it out

@@ -11,7 +11,12 @@
 //
 // Operations whose outcome is unknown (the client timed out) return at Infinity with no output: the model must
 // accept any output for them. The search may place such an operation anywhere after its call, the end included,
-// where it has no visible effect: so it may or may not have taken effect, as Porcupine treats it.
+// where it has no visible effect: so it may or may not have taken effect, as Porcupine treats it. Left to the
+// plain search, each of them doubles the work from its call onwards; searchLinearization says how that is
+// avoided without losing any valid order (tested against brute force in linearizability.test.ts).
+//
+// Explanations: a violation is shrunk to a small set of operations that still cannot be ordered, by steps that
+// keep it a proof for the whole history (shrinkViolation), and told in the model's words.
 //
 // Ties: an operation that returns at t and one called at t are treated as concurrent (either order is allowed).
 // This never reports a violation that depends on how two events at the same millisecond were ordered.
@@ -50,6 +55,12 @@ export interface Model<State, Input, Output> {
    * that the smaller set fails for the same reason as the whole history.
    */
   canDropSoundly?(operation: Operation<Input, Output>, others: readonly Operation<Input, Output>[], culprit?: Operation<Input, Output>): boolean;
+  /**
+   * Equal for two inputs that do the same thing (the same put, the same delete), whoever sent them. Lets the
+   * search place identical never-returned operations in call order only: the earlier one can do whatever the
+   * later can, so trying both orders is wasted work.
+   */
+  inputKey?(input: Input): string;
   /** One sentence saying why `culprit` cannot be ordered among `operations`, when the model can tell. */
   explainViolation?(culprit: Operation<Input, Output>, operations: readonly Operation<Input, Output>[]): string | undefined;
 }
@@ -71,7 +82,7 @@ export interface CheckOptions {
 }
 
 export const DEFAULT_CHECK_OPTIONS = {
-  stepsMax: 50_000_000,
+  stepsMax: 10_000_000,
   memoEntriesMax: 2_000_000,
   explain: true,
   explainStepsMax: 5_000_000,
@@ -79,6 +90,8 @@ export const DEFAULT_CHECK_OPTIONS = {
 } as const;
 
 const STOP_POLL_STEPS = 4096;
+/** Bound on (unknown operations × operations) for dropping irrelevant unknowns before a search. */
+const DROP_JUDGEMENT_WORK_MAX = 50_000_000;
 
 export interface Partition<Input, Output> {
   readonly label: string;
@@ -148,15 +161,18 @@ export interface SearchOutcome {
 interface ListEvent {
   readonly operation: number;
   readonly isCall: boolean;
+  /** Position in the time order of all events, never-returned calls included. */
+  readonly rank: number;
   /** For a call, its return event. */
   match: ListEvent | null;
   previous: ListEvent | null;
   next: ListEvent | null;
 }
 
+/** A configuration explored: which operations were placed, and the state they left. */
 interface MemoEntry {
-  readonly determinate: Uint32Array;
-  readonly unknown: Uint32Array;
+  readonly returnedPlaced: Uint32Array;
+  readonly unknownPlaced: Uint32Array;
   readonly stateKey: string;
   /** Set when the search backtracks out of this configuration: everything reachable from it failed. */
   explored: boolean;
@@ -166,12 +182,19 @@ interface MemoEntry {
  * Decides whether `operations` (one partition) are linearizable against `model`. Spends `budget`; answers
  * 'unknown' when it runs out or when the memo holds memoEntriesMax entries.
  *
- * Two refinements over the plain search, both for operations that never returned (unknown outcome, Infinity):
- * - At each configuration the other candidates are tried first, those last: they are needed only when some
- *   result depends on them.
- * - Dominance in the memo: a configuration with the same state and the same other operations run, but a subset
- *   of the never-returned ones, can do everything this one can (the extra ones can always go last, unseen). If
- *   it was explored and failed, this one fails too. Without this, each such operation doubles the search.
+ * Operations that never returned (unknown outcome, Infinity) get special care. Such an operation X can always be
+ * moved to the end of a valid order, where its effect is unseen; and if the operation Y right after X does not
+ * notice X (Y would succeed without X and leave the same state), "X, Y" can become "Y" with X moved to the end.
+ * So every valid order can be rearranged until each never-returned operation placed before the last returned
+ * one is followed at once by an operation that notices it. Hence:
+ * - They are kept off the event list, and tried only after the returned candidates of a configuration failed.
+ * - One is placed only when some waiting candidate would notice it. Without this each of them would be tried at
+ *   every point of the history.
+ * - Of identical ones (Model.inputKey), the one called first is placed first.
+ * - Once every returned operation is placed, the history is linearizable: the rest go last.
+ * - Dominance in the memo: a configuration with the same state and the same returned operations placed, but a
+ *   subset of the never-returned ones, can do everything this one can. If it was explored and failed, so does
+ *   this one.
  */
 export function searchLinearization<State, Input, Output>(
   model: Model<State, Input, Output>,
@@ -179,85 +202,157 @@ export function searchLinearization<State, Input, Output>(
   budget: SearchBudget,
   memoEntriesMax: number = DEFAULT_CHECK_OPTIONS.memoEntriesMax,
 ): SearchOutcome {
-  const head = buildEventList(operations);
-  const words = Math.ceil(operations.length / 32);
   const neverReturned = operations.map((op) => op.output === undefined && op.returnMs === Infinity);
-  const determinate = new Uint32Array(words);
-  const unknown = new Uint32Array(words);
-  const operationHashes = operations.map((_, index) => mix32(index + 1));
-  // Memo: hash of (determinate operations run, state) → the configurations with that hash.
-  const memo = new Map<number, MemoEntry[]>();
-  let memoEntries = 0;
-  const stack: { readonly call: ListEvent; readonly state: State; readonly setHash: number; readonly entry: MemoEntry; readonly lastPass: boolean }[] = [];
-  let state = model.init();
-  let setHash = 0;
-  let event = head.next;
-  // First pass over the candidates skips never-returned operations; the last pass tries only them.
-  let lastPass = false;
-
-  while (head.next !== null) {
-    if (!budget.spend()) return { verdict: 'unknown', reason: budget.stopReason };
-    if (event === null) throw new Error('linearizability search: walked past the last event');
-    if (event.isCall) {
-      const index = event.operation;
-      if (neverReturned[index] !== lastPass) {
-        event = event.next;
-        continue;
-      }
-      const operation = operations[index]!;
-      const nextState = model.step(state, operation.input, operation.output);
-      if (nextState !== undefined) {
-        const bits = neverReturned[index] ? unknown : determinate;
-        const word = index >>> 5;
-        const bit = 1 << (index & 31);
-        bits[word]! |= bit;
-        const nextSetHash = neverReturned[index] ? setHash : (setHash ^ operationHashes[index]!) >>> 0;
-        const stateKey = model.stateKey(nextState);
-        const key = (nextSetHash ^ Math.imul(hashText(stateKey), 0x9e3779b1)) >>> 0;
-        const bucket = memo.get(key);
-        const dominated =
-          bucket?.some(
-            (entry) =>
-              entry.stateKey === stateKey &&
-              sameBits(entry.determinate, determinate) &&
-              (entry.explored ? isSubset(entry.unknown, unknown) : sameBits(entry.unknown, unknown)),
-          ) ?? false;
-        if (!dominated) {
-          if (memoEntries >= memoEntriesMax) return { verdict: 'unknown', reason: `the memo bound (${memoEntriesMax} entries) was reached` };
-          const entry: MemoEntry = { determinate: determinate.slice(), unknown: unknown.slice(), stateKey, explored: false };
-          if (bucket) bucket.push(entry);
-          else memo.set(key, [entry]);
-          memoEntries++;
-          stack.push({ call: event, state, setHash, entry, lastPass });
-          state = nextState;
-          setHash = nextSetHash;
-          lift(event);
-          event = head.next;
-          lastPass = false;
-          continue;
-        }
-        bits[word]! &= ~bit;
-      }
-      event = event.next;
-    } else if (!lastPass) {
-      // Every other candidate before this return failed: now try the never-returned ones.
-      lastPass = true;
-      event = head.next;
-    } else {
-      // A return reached before its operation ran: undo the latest choice and try the next candidate after it.
-      const top = stack.pop();
-      if (top === undefined) return { verdict: 'not-linearizable' };
-      top.entry.explored = true;
-      const index = top.call.operation;
-      (neverReturned[index] ? unknown : determinate)[index >>> 5]! &= ~(1 << (index & 31));
-      state = top.state;
-      setHash = top.setHash;
-      unlift(top.call);
-      event = top.call.next;
-      lastPass = top.lastPass;
+  const { head, callRanks } = buildEventList(operations, neverReturned);
+  const unknownOrder = operations.map((_, index) => index).filter((index) => neverReturned[index]).sort((a, b) => callRanks[a]! - callRanks[b]!);
+  const unknownPlaced = new Uint8Array(operations.length);
+  // For each never-returned operation, the closest earlier-called identical one: it must be placed first.
+  const identicalBefore = new Array<number>(operations.length).fill(-1);
+  if (model.inputKey) {
+    const lastWithKey = new Map<string, number>();
+    for (const index of unknownOrder) {
+      const key = model.inputKey(operations[index]!.input);
+      identicalBefore[index] = lastWithKey.get(key) ?? -1;
+      lastWithKey.set(key, index);
     }
   }
-  return { verdict: 'linearizable' };
+  const words = Math.ceil(operations.length / 32);
+  const returnedSet = new Uint32Array(words);
+  const unknownSet = new Uint32Array(words);
+  const operationHashes = operations.map((_, index) => mix32(index + 1));
+  // Memo: hash of (returned operations placed, state) → the configurations with that hash.
+  const memo = new Map<number, MemoEntry[]>();
+  let memoEntries = 0;
+  type Frame = {
+    readonly state: State;
+    readonly setHash: number;
+    readonly entry: MemoEntry;
+    /** The returned operation's call event, or the never-returned operation's place in unknownOrder. */
+    readonly call: ListEvent | null;
+    readonly unknownPosition: number;
+    readonly boundaryRank: number;
+  };
+  const stack: Frame[] = [];
+  let state = model.init();
+  let setHash = 0;
+  let returnedLeft = neverReturned.filter((never) => !never).length;
+  // First pass: `event` walks the list of returned operations. Last pass (unknownPosition >= 0): never-returned
+  // operations called before the first return the first pass reached (boundaryRank).
+  let event = head.next;
+  let unknownPosition = -1;
+  let boundaryRank = Infinity;
+
+  /** Whether some candidate other than `placed` would notice it: it runs in `after`, and in `before` fails or ends elsewhere. */
+  const noticedByCandidate = (before: State, after: State, placed: number): boolean => {
+    const notices = (index: number): boolean => {
+      const operation = operations[index]!;
+      const fromAfter = model.step(after, operation.input, operation.output);
+      if (fromAfter === undefined) return false;
+      const fromBefore = model.step(before, operation.input, operation.output);
+      return fromBefore === undefined || model.stateKey(fromBefore) !== model.stateKey(fromAfter);
+    };
+    for (let candidate = head.next; candidate !== null && candidate.isCall; candidate = candidate.next) {
+      if (notices(candidate.operation)) return true;
+    }
+    for (const index of unknownOrder) {
+      if (callRanks[index]! > boundaryRank) break;
+      if (index !== placed && unknownPlaced[index] === 0 && notices(index)) return true;
+    }
+    return false;
+  };
+
+  /** Places operation `index` in state `next` unless a configuration that dominates the result was explored. */
+  const place = (index: number, next: State, frame: Omit<Frame, 'state' | 'setHash' | 'entry'>): boolean => {
+    const isUnknown = neverReturned[index]!;
+    const bits = isUnknown ? unknownSet : returnedSet;
+    const word = index >>> 5;
+    const bit = 1 << (index & 31);
+    bits[word]! |= bit;
+    const nextSetHash = isUnknown ? setHash : (setHash ^ operationHashes[index]!) >>> 0;
+    const stateKey = model.stateKey(next);
+    const key = (nextSetHash ^ Math.imul(hashText(stateKey), 0x9e3779b1)) >>> 0;
+    const bucket = memo.get(key);
+    const dominated =
+      bucket?.some(
+        (entry) =>
+          entry.stateKey === stateKey &&
+          sameBits(entry.returnedPlaced, returnedSet) &&
+          (entry.explored ? isSubset(entry.unknownPlaced, unknownSet) : sameBits(entry.unknownPlaced, unknownSet)),
+      ) ?? false;
+    if (dominated) {
+      bits[word]! &= ~bit;
+      return false;
+    }
+    const entry: MemoEntry = { returnedPlaced: returnedSet.slice(), unknownPlaced: unknownSet.slice(), stateKey, explored: false };
+    if (bucket) bucket.push(entry);
+    else memo.set(key, [entry]);
+    memoEntries++;
+    stack.push({ ...frame, state, setHash, entry });
+    state = next;
+    setHash = nextSetHash;
+    return true;
+  };
+
+  for (;;) {
+    if (returnedLeft === 0) return { verdict: 'linearizable' };
+    if (!budget.spend()) return { verdict: 'unknown', reason: budget.stopReason };
+    if (memoEntries >= memoEntriesMax) return { verdict: 'unknown', reason: `the memo bound (${memoEntriesMax} entries) was reached` };
+    if (unknownPosition < 0) {
+      if (event === null) throw new Error('linearizability search: walked past the last event');
+      if (!event.isCall) {
+        // Every returned candidate failed here: now the never-returned ones called before this return.
+        boundaryRank = event.rank;
+        unknownPosition = 0;
+        continue;
+      }
+      const operation = operations[event.operation]!;
+      const next = model.step(state, operation.input, operation.output);
+      if (next !== undefined && place(event.operation, next, { call: event, unknownPosition: -1, boundaryRank })) {
+        returnedLeft--;
+        lift(event);
+        event = head.next;
+        continue;
+      }
+      event = event.next;
+      continue;
+    }
+    const index = unknownOrder[unknownPosition];
+    if (index !== undefined && callRanks[index]! < boundaryRank) {
+      const earlierTwin = identicalBefore[index]!;
+      if (unknownPlaced[index] === 0 && (earlierTwin < 0 || unknownPlaced[earlierTwin] === 1)) {
+        const operation = operations[index]!;
+        const next = model.step(state, operation.input, operation.output);
+        if (next !== undefined && noticedByCandidate(state, next, index) && place(index, next, { call: null, unknownPosition, boundaryRank })) {
+          unknownPlaced[index] = 1;
+          event = head.next;
+          unknownPosition = -1;
+          continue;
+        }
+      }
+      unknownPosition++;
+      continue;
+    }
+    // Every candidate of this configuration failed: undo the latest choice and try the one after it.
+    const top = stack.pop();
+    if (top === undefined) return { verdict: 'not-linearizable' };
+    top.entry.explored = true;
+    state = top.state;
+    setHash = top.setHash;
+    boundaryRank = top.boundaryRank;
+    if (top.call !== null) {
+      const placed = top.call.operation;
+      returnedSet[placed >>> 5]! &= ~(1 << (placed & 31));
+      returnedLeft++;
+      unlift(top.call);
+      event = top.call.next;
+      unknownPosition = -1;
+    } else {
+      const placed = unknownOrder[top.unknownPosition]!;
+      unknownSet[placed >>> 5]! &= ~(1 << (placed & 31));
+      unknownPlaced[placed] = 0;
+      unknownPosition = top.unknownPosition + 1;
+    }
+  }
 }
 
 /** Checks each partition alone (smallest first) against one shared budget; stops at the first violation. */
@@ -292,7 +387,10 @@ export function checkPartitions<State, Input, Output>(
   const verdict: Verdict = unknown.length > 0 ? 'unknown' : 'linearizable';
   const explanation =
     verdict === 'unknown'
-      ? `undecided: ${unknown.length} of ${partitions.length} partitions could not be decided (${unknown.map((o) => `${o.label}: ${o.reason}`).join('; ')})`
+      ? `undecided: ${unknown.length} of ${partitions.length} partitions could not be decided (${unknown
+          .slice(0, 5)
+          .map((o) => `${o.label}: ${o.reason}`)
+          .join('; ')}${unknown.length > 5 ? '; …' : ''})`
       : undefined;
   return { verdict, partitions: partitions.length, outcomes, steps: budget.steps, ...(explanation ? { explanation } : {}) };
 }
@@ -316,6 +414,9 @@ export function dropIrrelevantUnknowns<State, Input, Output>(
   operations: readonly Operation<Input, Output>[],
 ): Operation<Input, Output>[] {
   if (!model.canDropSoundly) return [...operations];
+  // Each judgement scans the others: past this much work, leave the unknowns to the search (only slower).
+  const unknownCount = operations.filter((op) => op.output === undefined && op.returnMs === Infinity).length;
+  if (unknownCount * operations.length > DROP_JUDGEMENT_WORK_MAX) return [...operations];
   let kept = [...operations];
   for (let pass = 0; pass < 3; pass++) {
     const before = kept.length;
@@ -460,24 +561,34 @@ function validateOperation(operation: Operation<unknown, unknown>, path: string)
   }
 }
 
-/** Call and return events in time order, calls before returns at equal times (touching operations overlap). */
-function buildEventList<Input, Output>(operations: readonly Operation<Input, Output>[]): ListEvent {
-  const events: { time: number; event: ListEvent }[] = [];
+/**
+ * The events of operations that returned, in time order, calls before returns at equal times (touching
+ * operations overlap); and the rank of every call in that order, never-returned operations' calls included.
+ */
+function buildEventList<Input, Output>(
+  operations: readonly Operation<Input, Output>[],
+  neverReturned: readonly boolean[],
+): { head: ListEvent; callRanks: number[] } {
+  const events: { time: number; isCall: boolean; operation: number }[] = [];
   operations.forEach((operation, index) => {
-    const call: ListEvent = { operation: index, isCall: true, match: null, previous: null, next: null };
-    const ret: ListEvent = { operation: index, isCall: false, match: null, previous: null, next: null };
-    call.match = ret;
-    events.push({ time: operation.callMs, event: call }, { time: operation.returnMs, event: ret });
+    events.push({ time: operation.callMs, isCall: true, operation: index });
+    if (!neverReturned[index]) events.push({ time: operation.returnMs, isCall: false, operation: index });
   });
-  events.sort((a, b) => a.time - b.time || Number(b.event.isCall) - Number(a.event.isCall) || a.event.operation - b.event.operation);
-  const head: ListEvent = { operation: -1, isCall: false, match: null, previous: null, next: null };
+  events.sort((a, b) => a.time - b.time || Number(b.isCall) - Number(a.isCall) || a.operation - b.operation);
+  const callRanks = new Array<number>(operations.length).fill(0);
+  const calls = new Map<number, ListEvent>();
+  const head: ListEvent = { operation: -1, isCall: false, rank: -1, match: null, previous: null, next: null };
   let last = head;
-  for (const { event } of events) {
+  events.forEach(({ isCall, operation }, rank) => {
+    if (isCall) callRanks[operation] = rank;
+    if (neverReturned[operation]) return;
+    const event: ListEvent = { operation, isCall, rank, match: null, previous: last, next: null };
+    if (isCall) calls.set(operation, event);
+    else calls.get(operation)!.match = event;
     last.next = event;
-    event.previous = last;
     last = event;
-  }
-  return head;
+  });
+  return { head, callRanks };
 }
 
 /** Takes a call and its return out of the list; the events keep their links, so unlift can put them back. */

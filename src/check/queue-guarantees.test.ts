@@ -76,3 +76,36 @@ describe('first in, first out among ready tasks', () => {
     expect(result.problems).toEqual(['a claim by w1 at 30–40 ms was handed task 2 of jobs, skipping task 1, enqueued earlier and never handed out']);
   });
 });
+
+describe('an acknowledged task is never lost', () => {
+  const stats = (done: number, callMs: number, returnMs: number): QueueOperation => ({
+    client: 'ui', op: 'stats', queue: Q, callMs, returnMs, result: { ok: true, pending: 0, claimed: 0, done, dead: 0 },
+  });
+
+  test('kept: a later stats read counts every completed acknowledgement, and a concurrent one need not', () => {
+    const history = [enqueue('p', 1, 0, 10), enqueue('p', 2, 0, 10), claim('w1', 1, 1, 20, 100, 20, 30), claim('w2', 2, 1, 20, 100, 20, 30)];
+    const acked = [ack('w1', 1, 40, 50), ack('w2', 2, 40, 80)];
+    expect(checkQueueHistory([...history, ...acked, stats(1, 60, 70), stats(2, 90, 95)]).ok).toBe(true);
+  });
+
+  test('broken: a stats read after two acknowledgements counts one done task', () => {
+    const history = [
+      enqueue('p', 1, 0, 10),
+      enqueue('p', 2, 0, 10),
+      claim('w1', 1, 1, 20, 100, 20, 30),
+      claim('w2', 2, 1, 20, 100, 20, 30),
+      ack('w1', 1, 40, 50),
+      ack('w2', 2, 40, 60),
+      stats(1, 90, 95),
+    ];
+    expect(checkQueueHistory(history).problems).toEqual([
+      'a stats read of jobs by ui at 90–95 ms counted 1 done tasks, but 2 acknowledgements had completed before it began (tasks 1, 2): an acknowledged task was lost',
+    ]);
+  });
+
+  test('a failed or unanswered acknowledgement does not count', () => {
+    const unanswered: QueueOperation = { client: 'w2', op: 'ack', queue: Q, task: 2, callMs: 40, returnMs: Infinity };
+    const history = [enqueue('p', 1, 0, 10), claim('w1', 1, 1, 20, 100, 20, 30), ack('w1', 1, 40, 50, false), unanswered, stats(0, 90, 95)];
+    expect(checkQueueHistory(history).ok).toBe(true);
+  });
+});

@@ -6,7 +6,9 @@
 //      previous holder's lease expired, or after that holder gave it back (nack) before the new grant;
 //   3. each hand-out of a task has its own attempt number;
 //   4. first in, first out among ready tasks: a claim does not skip an older task that was surely pending and
-//      ready (enqueued before the claim began, never handed out, and not possibly taken by any other claim).
+//      ready (enqueued before the claim began, never handed out, and not possibly taken by any other claim);
+//   5. an acknowledged task is never lost: a stats read counts, as done, at least every task whose
+//      acknowledgement completed before the read began (done only grows, by one per acknowledged task).
 //
 // Grant times come from the results: a claim's lease ends at leaseExpiresAt = grant time + leaseMs, in the
 // log time the leader stamps, which the simulator keeps equal to virtual time when clocks are true.
@@ -14,7 +16,7 @@ import type { JsonValue } from '../machines/json-value.ts';
 
 export interface QueueOperation {
   readonly client: string;
-  readonly op: 'enqueue' | 'claim' | 'ack' | 'nack';
+  readonly op: 'enqueue' | 'claim' | 'ack' | 'nack' | 'stats';
   readonly queue: string;
   /** ack, nack */
   readonly task?: number;
@@ -36,6 +38,11 @@ export interface QueueOperationResult {
   readonly attempt?: number;
   readonly leaseExpiresAt?: number;
   readonly error?: string;
+  /** stats: the queue's counts (SPEC §5, GET /queues/{q}) */
+  readonly pending?: number;
+  readonly claimed?: number;
+  readonly done?: number;
+  readonly dead?: number;
 }
 
 export interface QueueCheckResult {
@@ -138,6 +145,18 @@ export function checkQueueHistory(operations: readonly QueueOperation[]): QueueC
         );
         break;
       }
+    }
+  }
+
+  // 5. Never lost: each stats read counts as done every task acknowledged before it began.
+  const statsReads = operations.filter((op) => op.op === 'stats' && succeeded(op) && op.result!.done !== undefined);
+  for (const read of statsReads) {
+    const ackedBefore = new Set(acks.filter((ack) => ack.queue === read.queue && ack.returnMs < read.callMs).map((ack) => ack.task));
+    if (read.result!.done! < ackedBefore.size) {
+      const listed = [...ackedBefore].sort((a, b) => (a ?? 0) - (b ?? 0)).slice(0, 10).join(', ');
+      report(
+        `a stats read of ${read.queue} by ${read.client} at ${read.callMs}–${read.returnMs} ms counted ${read.result!.done} done tasks, but ${ackedBefore.size} acknowledgements had completed before it began (tasks ${listed}${ackedBefore.size > 10 ? ', …' : ''}): an acknowledged task was lost`,
+      );
     }
   }
 
