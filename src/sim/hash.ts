@@ -21,19 +21,3 @@ export function hashNumbers(seed: number, ...values: number[]): number {
   }
   return h >>> 0;
 }
-
-/** A 64-bit running fingerprint of a stream of strings, printed as 16 hex digits. */
-export class RunningHash {
-  private low = 0x811c9dc5;
-  private high = 0x050c5d1f;
-
-  add(text: string): void {
-    this.low = hashString(text, this.low);
-    this.high = hashString(text, Math.imul(this.high ^ text.length, 0x9e3779b1) >>> 0);
-    this.high = Math.imul(this.high ^ this.low, 0x01000193) >>> 0;
-  }
-
-  hex(): string {
-    return this.high.toString(16).padStart(8, '0') + this.low.toString(16).padStart(8, '0');
-  }
-}

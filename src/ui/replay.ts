@@ -1,6 +1,7 @@
 // The cluster as the trace describes it at a moment: what the view draws, and what a scrubber rewinds to.
 // A pure function of the trace, so that any moment of a run can be shown again exactly.
 import type { MessageType, NodeId, Role } from '../core/types.ts';
+import type { LinkState } from '../sim/network.ts';
 import type { TraceEvent } from '../sim/trace.ts';
 
 export interface NodeView {
@@ -21,8 +22,6 @@ export interface MessageView {
   /** A message with no entries is drawn as a heartbeat, whatever its type says. */
   readonly empty: boolean;
 }
-
-export type LinkState = 'up' | 'down' | 'one-way';
 
 export interface LinkView {
   /** a < b */
