@@ -3,8 +3,7 @@
 // what a node exposes (role, term, vote, log, commit and applied indexes) and what the host applies; it shares
 // no logic with the core, so a broken rule in the core shows up here.
 import { quorumSize } from '../core/quorum.ts';
-import type { RaftNode } from '../core/raft-node.ts';
-import { NONE, type Entry, type NodeId } from '../core/types.ts';
+import { NONE, type Entry, type NodeId, type Role } from '../core/types.ts';
 import { hashNumbers, hashString } from './hash.ts';
 
 export type Invariant =
@@ -32,10 +31,29 @@ export interface Violation {
   readonly message: string;
 }
 
+/** What the checker reads of a node's log: the host's stable storage, or the core's own log. */
+export interface ObservedLog {
+  readonly snapshotIndex: number;
+  readonly snapshotTerm: number;
+  lastIndex(): number;
+  entryAt(index: number): Entry | undefined;
+}
+
+/** What the checker reads of a running node: what Figure 2 names, nothing of how the core works. */
+export interface ObservedState {
+  readonly role: Role;
+  readonly term: number;
+  readonly votedFor: NodeId;
+  readonly commit: number;
+  readonly lastApplied: number;
+  readonly config: { readonly voters: readonly NodeId[] };
+  readonly log: ObservedLog;
+}
+
 /** What the checker needs of a node: its id and, while it runs, its Raft state. */
 export interface ObservedNode {
   readonly id: NodeId;
-  readonly raft: RaftNode | null;
+  readonly raft: ObservedState | null;
 }
 
 /** The checker's own copy of what it has seen of one node. */
@@ -203,7 +221,7 @@ export class SafetyChecker {
    * entry must be the committed one; if the node's log disagreed with it below its index (an installed
    * snapshot replaced a divergent log), its fingerprints there become those of the committed log.
    */
-  private syncSnapshot(id: NodeId, raft: RaftNode, mirror: Mirror): void {
+  private syncSnapshot(id: NodeId, raft: ObservedState, mirror: Mirror): void {
     const index = raft.log.snapshotIndex;
     const term = raft.log.snapshotTerm;
     mirror.snapshotIndex = index;
@@ -242,7 +260,7 @@ export class SafetyChecker {
   }
 
   /** Bring the mirror up to date with the node's log. Returns the first index that changed (or Infinity). */
-  private syncLog(id: NodeId, raft: RaftNode, mirror: Mirror): number {
+  private syncLog(id: NodeId, raft: ObservedState, mirror: Mirror): number {
     const log = raft.log;
     const last = log.lastIndex();
     let same = Math.min(mirror.lastIndex(), last);
@@ -287,7 +305,7 @@ export class SafetyChecker {
   }
 
   /** Note that node `id` committed `index`. Returns false when that broke a rule (already reported). */
-  private recordCommitted(id: NodeId, index: number, raft: RaftNode, mirror: Mirror): boolean {
+  private recordCommitted(id: NodeId, index: number, raft: ObservedState, mirror: Mirror): boolean {
     const chain = mirror.chain[index];
     const known = this.committedChain[index];
     if (chain === undefined) {

@@ -1,15 +1,22 @@
 // A deterministic cluster: N Raft nodes, a virtual clock, a packet simulator, crashes and restarts, client
 // requests and scripted actions. A run is a function of (seed, options, actions): the same inputs give the same
 // trace, byte for byte. Nothing here reads a clock or draws an unseeded random number.
-import { DEFAULT_RAFT_OPTIONS, RaftNode, SAFE, type RaftOptions, type Ready, type UnsafeSwitches } from '../core/raft-node.ts';
+//
+// The simulation is the driver: it owns time, the network, stable storage and the clients. Each node's host
+// loop is a Replica (replica.ts). Every event's work is a generator that yields the calls it makes on nodes,
+// so that one driver serves two hosts: `step()` runs the replicas in this process, synchronously (tests, fuzz,
+// the CLI), and the playground runs each replica in its own Web Worker and awaits every call. Both see the
+// same calls in the same order, so both give the same trace.
+import { DEFAULT_RAFT_OPTIONS, SAFE, type NodeStatus, type RaftNode, type RaftOptions, type UnsafeSwitches } from '../core/raft-node.ts';
 import { SeededRandom } from '../core/random.ts';
-import { NONE, type Entry, type Message, type NodeId, type ReadState, type Snapshot } from '../core/types.ts';
+import { NONE, type Entry, type Message, type NodeId } from '../core/types.ts';
 import type { SessionTag } from '../machines/client-sessions.ts';
-import { decodeEnvelope, encodeEnvelope, type CommandEnvelope, type ServiceCommand } from '../machines/envelope.ts';
+import type { CommandEnvelope, ServiceCommand } from '../machines/envelope.ts';
 import { ReplicatedService } from '../machines/replicated-service.ts';
+import { Replica, type ClientOutcome, type NodeView, type ReplicaBoot, type ReplicaInput, type ReplicaOptions, type ReplicaOutput } from './replica.ts';
 import { EventQueue } from './event-queue.ts';
 import { Network } from './network.ts';
-import { SafetyChecker, type Violation } from './safety-checker.ts';
+import { SafetyChecker, type ObservedState, type Violation } from './safety-checker.ts';
 import type { JsonValue } from '../machines/json-value.ts';
 import { DEFAULT_SIM_CONFIG, NODES_MAX, type NodeRef, type ScenarioAction, type SimConfig } from './scenario.ts';
 import { MemoryStorage } from './storage.ts';
@@ -33,6 +40,13 @@ export interface SimulationOptions {
   readonly onTrace?: TraceListener;
   /** Run the safety checker after every event (default on). */
   readonly checkSafety?: boolean;
+  /**
+   * The replicas run elsewhere (in Web Workers): a host drives `nextWork()` and answers every call. The
+   * in-process calls (`step`, `crash`, `submit`…) are then unavailable.
+   */
+  readonly remoteHost?: boolean;
+  /** Ask every replica for its full status with each output (for a live view). */
+  readonly detailedStatus?: boolean;
 }
 
 export interface NodeResult {
@@ -67,45 +81,61 @@ export interface RequestOptions {
   readonly onFail?: (failure: RequestFailure) => void;
 }
 
+/** A client request the driver is waiting on, wherever it was sent. */
 interface PendingRequest {
-  readonly request: number;
+  readonly node: NodeId;
   readonly op: ClientOp;
-  readonly term: number;
   readonly onDone?: (result: unknown, index: number) => void;
   readonly onFail?: (failure: RequestFailure) => void;
+  /** For a linearizable read: the highest log index of a write that had completed when it began. */
+  readonly read?: { readonly key: string; readonly startedAt: number; readonly mustReach: number };
 }
 
-export interface SimNode {
-  readonly id: NodeId;
-  /** The cluster's first voters for its founding members; none for a node added later (it learns from the log). */
-  readonly bootstrapVoters: readonly NodeId[];
-  /** null while crashed: the volatile state is gone. */
-  raft: RaftNode | null;
-  readonly storage: MemoryStorage;
-  machine: ReplicatedService;
-  readonly random: SeededRandom;
-  incarnation: number;
+/** One node as the driver knows it: its stable storage, its clock, and what it last reported. */
+export class SimNode {
+  /** What survives a crash. */
+  readonly storage = new MemoryStorage();
+  incarnation = 0;
   /** When this node's earliest pending timer event fires (Infinity when none). */
-  timerAt: number;
-  /** Client requests proposed through this node, by log index, awaiting apply. */
-  readonly pending: Map<number, PendingRequest>;
-  /** Linearizable reads through this node, by request id: waiting for a read index, then for it to apply. */
-  readonly reads: Map<number, PendingRead>;
+  timerAt = Infinity;
+  /** What the node reported after its latest input; null while it is down. */
+  view: NodeView | null = null;
+  /** Its full status after its latest input, when the simulation asks for it. */
+  status: NodeStatus | null = null;
+  /** The host loop, when it runs in this process. */
+  replica: Replica | null = null;
   /** This node's clock: local = localAtOrigin + (now - globalAtOrigin) × rate. */
-  clock: { readonly rate: number; readonly globalAtOrigin: number; readonly localAtOrigin: number };
+  clock = { rate: 1, globalAtOrigin: 0, localAtOrigin: 0 };
+
+  constructor(
+    readonly id: NodeId,
+    /** The cluster's first voters for its founding members; none for a node added later (it learns from the log). */
+    readonly bootstrapVoters: readonly NodeId[],
+  ) {}
+
+  get up(): boolean {
+    return this.view !== null;
+  }
+
+  /** The core, when it runs in this process (null while crashed: the volatile state is gone). */
+  get raft(): RaftNode | null {
+    return this.replica?.raft ?? null;
+  }
+
+  /** The state machine, when it runs in this process (empty while crashed: it is rebuilt from the log). */
+  get machine(): ReplicatedService {
+    return this.replica?.machine ?? new ReplicatedService();
+  }
 }
 
-interface PendingRead {
-  readonly request: number;
-  readonly onFail?: (failure: RequestFailure) => void;
-  readonly key: string;
-  readonly startedAt: number;
-  /** The highest log index of a write that had completed when the read began: it must see that far. */
-  readonly mustReach: number;
-  /** Set once the leader confirmed the read: serve it when this index is applied. */
-  index: number | null;
-  readonly onDone?: (result: unknown, index: number) => void;
-}
+/** A call the driver makes on a node's host: start it from storage, give it an input, or drop it. */
+export type HostCall =
+  | { readonly kind: 'boot'; readonly node: NodeId; readonly boot: ReplicaBoot }
+  | { readonly kind: 'input'; readonly node: NodeId; readonly input: ReplicaInput; readonly nowMs: number }
+  | { readonly kind: 'crash'; readonly node: NodeId };
+
+/** An event's work: yields each call on a node, resumes with its output (null for a crash). */
+export type Work<T = void> = Generator<HostCall, T, ReplicaOutput | null>;
 
 type SimEvent =
   | { readonly kind: 'deliver'; readonly id: number; readonly message: Message }
@@ -128,13 +158,20 @@ export class Simulation {
   private readonly queue = new EventQueue<SimEvent>();
   private readonly root: SeededRandom;
   private readonly tuning: Partial<RaftTuning>;
+  private readonly remoteHost: boolean;
+  private readonly detailedStatus: boolean;
+  /** Shared by the in-process replicas: entries are immutable, so each is decoded once. */
   private readonly decoded = new WeakMap<Entry, CommandEnvelope>();
+  /** Client requests in flight, by id, in the order they were made. */
+  private readonly requests = new Map<number, PendingRequest>();
   /** The highest log index at which a client write has completed so far (the oracle for stale reads). */
   private completedWriteIndex = 0;
   /** Events processed at the current virtual millisecond: a guard against livelock. */
   private eventsThisMs = 0;
   private nextMessageId = 1;
   private nextRequestId = 1;
+  /** The founding members, booted by the first work (`start`). */
+  private booting: NodeId[];
 
   constructor(options: SimulationOptions) {
     if (!Number.isInteger(options.nodes) || options.nodes < 1 || options.nodes > NODES_MAX) {
@@ -143,32 +180,24 @@ export class Simulation {
     this.seed = options.seed;
     this.config = { ...DEFAULT_SIM_CONFIG, ...options.config };
     this.tuning = options.tuning ?? {};
+    this.remoteHost = options.remoteHost ?? false;
+    this.detailedStatus = options.detailedStatus ?? false;
     this.root = new SeededRandom(options.seed);
     this.network = new Network(this.linkSettings(), this.root.fork(0), (cuts) => this.emit(0, { type: 'network', cuts }));
     this.trace = new TraceRecorder(40, options.onTrace);
     this.checker = options.checkSafety === false ? null : new SafetyChecker((v) => this.emit(v.node, { type: 'violation', invariant: v.invariant, message: v.message }));
     const founders: NodeId[] = [];
     for (let id = 1; id <= options.nodes; id++) founders.push(id);
-    for (const id of founders) this.addNode(id, founders);
-    for (const id of founders) this.boot(this.node(id));
+    for (const id of founders) this.nodeMap.set(id, new SimNode(id, founders));
+    this.booting = founders;
+    if (!this.remoteHost) this.runLocal(this.start());
   }
 
-  private addNode(id: NodeId, bootstrapVoters: readonly NodeId[]): SimNode {
-    const node: SimNode = {
-      id,
-      bootstrapVoters,
-      raft: null,
-      storage: new MemoryStorage(),
-      machine: new ReplicatedService(),
-      random: this.root.fork(id),
-      incarnation: 0,
-      timerAt: Infinity,
-      pending: new Map(),
-      reads: new Map(),
-      clock: { rate: 1, globalAtOrigin: 0, localAtOrigin: 0 },
-    };
-    this.nodeMap.set(id, node);
-    return node;
+  /** Boot the founding members (a remote host runs this work first; the in-process host already did). */
+  *start(): Work {
+    const founders = this.booting;
+    this.booting = [];
+    for (const id of founders) yield* this.boot(this.node(id));
   }
 
   // ---- Reading ----------------------------------------------------------------------------------------------
@@ -185,9 +214,9 @@ export class Simulation {
 
   /** The node that leads in the highest term among the running nodes, if any. */
   leader(): NodeId | null {
-    let best: RaftNode | null = null;
-    for (const { raft } of this.nodeMap.values()) {
-      if (raft?.role === 'leader' && (!best || raft.term > best.term)) best = raft;
+    let best: SimNode | null = null;
+    for (const node of this.nodeMap.values()) {
+      if (node.view?.role === 'leader' && (!best || node.view.term > best.view!.term)) best = node;
     }
     return best ? best.id : null;
   }
@@ -196,7 +225,8 @@ export class Simulation {
     return this.checker?.violations ?? [];
   }
 
-  result(): SimResult {
+  /** The run's outcome; a remote host passes the machine hashes it collected from its replicas. */
+  result(machineHashes?: ReadonlyMap<NodeId, string>): SimResult {
     return {
       seed: this.seed,
       endMs: this.now,
@@ -205,18 +235,18 @@ export class Simulation {
       violations: this.violations,
       leader: this.leader(),
       nodes: this.nodes.map((n) => {
-        const status = n.raft?.status();
+        const view = n.view;
         return {
           id: n.id,
-          status: n.raft ? 'up' : 'down',
-          role: status?.role ?? 'down',
-          term: status?.term ?? n.storage.hardState.term,
-          votedFor: status?.votedFor ?? n.storage.hardState.votedFor,
-          commitIndex: status?.commitIndex ?? 0,
-          lastApplied: status?.lastApplied ?? 0,
-          lastLogIndex: status?.lastLogIndex ?? n.storage.lastIndex(),
-          snapshotIndex: status?.snapshotIndex ?? n.storage.snapshotIndex,
-          machineHash: n.machine.hash(),
+          status: view ? 'up' : 'down',
+          role: view?.role ?? 'down',
+          term: view?.term ?? n.storage.hardState.term,
+          votedFor: view?.votedFor ?? n.storage.hardState.votedFor,
+          commitIndex: view?.commit ?? 0,
+          lastApplied: view?.lastApplied ?? 0,
+          lastLogIndex: n.storage.lastIndex(), // the host persists every entry before the next input
+          snapshotIndex: n.storage.snapshotIndex,
+          machineHash: machineHashes?.get(n.id) ?? n.machine.hash(),
         };
       }),
     };
@@ -239,8 +269,19 @@ export class Simulation {
 
   /** Process the next event. Returns false when nothing is pending. */
   step(): boolean {
+    const work = this.nextWork();
+    if (!work) return false;
+    this.runLocal(work);
+    return true;
+  }
+
+  /**
+   * Take the next event off the queue and return its work, for a host to run: every call it yields must be
+   * answered, in order, before the next event is taken. Null when nothing is pending.
+   */
+  nextWork(): Work | null {
     const next = this.queue.pop();
-    if (!next) return false;
+    if (!next) return null;
     if (next.at === this.now) {
       if (++this.eventsThisMs > EVENTS_PER_MS_MAX) {
         throw new Error(`livelock: more than ${EVENTS_PER_MS_MAX} events at t=${this.now}ms without time moving on`);
@@ -252,19 +293,40 @@ export class Simulation {
     const event = next.value;
     switch (event.kind) {
       case 'deliver':
-        this.deliver(event.id, event.message);
-        break;
+        return this.deliver(event.id, event.message);
       case 'timer':
-        this.fireTimer(event.node, event.incarnation, next.at);
-        break;
+        return this.fireTimer(event.node, event.incarnation, next.at);
       case 'action':
-        this.runAction(event.action);
-        break;
+        return this.runAction(event.action);
       case 'call':
+        if (this.remoteHost) throw new Error('callbacks at a virtual time run only with in-process replicas');
         event.run();
-        break;
+        return this.nothing();
     }
-    return true;
+  }
+
+  private *nothing(): Work {}
+
+  /** Run work with the replicas in this process. */
+  private runLocal<T>(work: Work<T>): T {
+    if (this.remoteHost) throw new Error('the replicas run elsewhere: drive nextWork() with their host');
+    let step = work.next();
+    while (!step.done) step = work.next(this.hostLocally(step.value));
+    return step.value;
+  }
+
+  private hostLocally(call: HostCall): ReplicaOutput | null {
+    const node = this.node(call.node);
+    switch (call.kind) {
+      case 'boot':
+        node.replica = new Replica(call.boot, this.decoded);
+        return node.replica.start();
+      case 'input':
+        return node.replica!.handle(call.input, call.nowMs);
+      case 'crash':
+        node.replica = null;
+        return null;
+    }
   }
 
   /** When the next event is due (Infinity when none). */
@@ -281,49 +343,24 @@ export class Simulation {
     this.queue.push(Math.max(atMs, this.now), { kind: 'call', run: fn });
   }
 
-  // ---- Faults and controls ----------------------------------------------------------------------------------
+  // ---- Faults and controls (in-process; the same work a scheduled action does) -----------------------------
 
   crash(id: NodeId): string | undefined {
-    const node = this.node(id);
-    if (!node.raft) return `S${id} is already down`;
-    node.raft = null;
-    node.incarnation++;
-    node.timerAt = Infinity;
-    node.machine = new ReplicatedService(); // the state machine lives in memory: it is rebuilt from the log
-    for (const pending of node.pending.values()) this.lose(id, pending.request, pending.op, 'node-crashed', pending.onFail);
-    node.pending.clear();
-    for (const read of node.reads.values()) this.lose(id, read.request, 'get', 'node-crashed', read.onFail);
-    node.reads.clear();
-    this.emit(id, { type: 'crash' });
-    this.checker?.onCrash(id);
-    return undefined;
+    return this.runLocal(this.crashWork(id));
   }
 
   restart(id: NodeId): string | undefined {
-    const node = this.node(id);
-    if (node.raft) return `S${id} is already up`;
-    this.emit(id, { type: 'restart' });
-    this.boot(node);
-    return undefined;
+    return this.runLocal(this.restartWork(id));
   }
 
   /** Force an election timeout on `id`. */
   timeout(id: NodeId): string | undefined {
-    const node = this.node(id);
-    if (!node.raft) return `S${id} is down`;
-    if (node.raft.role === 'leader') return `S${id} is the leader`;
-    node.raft.timeout(this.localTime(node));
-    this.afterInput(node);
-    return undefined;
+    return this.runLocal(this.refusal(this.node(id), { kind: 'timeout' }));
   }
 
   /** Snapshot node `id`'s state machine now and compact its log (§7). */
   snapshot(id: NodeId): string | undefined {
-    const node = this.node(id);
-    if (!node.raft) return `S${id} is down`;
-    if (!node.raft.compact(node.raft.lastApplied, node.machine.snapshot())) return `S${id} has nothing new to snapshot`;
-    this.afterInput(node);
-    return undefined;
+    return this.runLocal(this.refusal(this.node(id), { kind: 'snapshot' }));
   }
 
   /**
@@ -331,39 +368,20 @@ export class Simulation {
    * (thesis §4.2.1). Returns the new id, or why it could not start.
    */
   addServer(): NodeId | string {
-    const leader = this.leader();
-    if (leader === null) return 'there is no leader';
-    const id = Math.max(...this.nodeMap.keys()) + 1;
-    if (id > NODES_MAX) return `the cluster already has ${NODES_MAX} nodes`;
-    const result = this.node(leader).raft!.proposeConfigChange({ type: 'add-learner', node: id }, this.localTime(this.node(leader)));
-    if (!result.ok) return `S${leader} refused: ${result.reason}`;
-    this.boot(this.addNode(id, []));
-    this.afterInput(this.node(leader));
-    return id;
+    return this.runLocal(this.addServerWork());
   }
 
   /** Ask the leader to remove `id` from the configuration (thesis §4.2). The node itself keeps running. */
   removeServer(id: NodeId): string | undefined {
-    const leader = this.leader();
-    if (leader === null) return 'there is no leader';
-    const result = this.node(leader).raft!.proposeConfigChange({ type: 'remove', node: id }, this.localTime(this.node(leader)));
-    this.afterInput(this.node(leader));
-    return result.ok ? undefined : `S${leader} refused: ${result.reason}`;
+    return this.runLocal(this.atLeader({ kind: 'config-change', change: { type: 'remove', node: id } }));
   }
 
   transfer(to: NodeId): string | undefined {
-    const leader = this.leader();
-    if (leader === null) return 'there is no leader';
-    const node = this.node(leader);
-    const result = node.raft!.transferLeadership(to, this.localTime(node));
-    this.afterInput(node);
-    return result.ok ? undefined : result.reason;
+    return this.runLocal(this.atLeader({ kind: 'transfer', to }));
   }
 
   setConfig<K extends keyof SimConfig>(key: K, value: SimConfig[K]): void {
-    this.config = { ...this.config, [key]: value };
-    this.network.settings = this.linkSettings();
-    for (const node of this.nodeMap.values()) node.raft?.setOptions(this.raftOptions(node.id));
+    this.runLocal(this.setConfigWork(key, value));
   }
 
   /** A client request through node `target`; the result appears in the trace once applied. */
@@ -374,28 +392,7 @@ export class Simulation {
     onDone?: (result: unknown, index: number) => void,
     options: RequestOptions = {},
   ): ClientSubmit {
-    const request = this.nextRequestId++;
-    const node = this.node(target);
-    if (!node.raft) return this.reject(target, request, op, 'node-down', NONE, options.onFail);
-    // The leader stamps the time into the command: the only clock the state machine sees (its leases).
-    const envelope: CommandEnvelope = { timeMs: Math.floor(this.localTime(node)), command, ...(options.session ? { session: options.session } : {}) };
-    const proposed = node.raft.propose(encodeEnvelope(envelope), this.localTime(node));
-    if (!proposed.ok) return this.reject(target, request, op, proposed.reason, proposed.leader, options.onFail);
-    node.pending.set(proposed.index, {
-      request,
-      op,
-      term: proposed.term,
-      ...(onDone ? { onDone } : {}),
-      ...(options.onFail ? { onFail: options.onFail } : {}),
-    });
-    this.afterInput(node);
-    return { ok: true, request, index: proposed.index };
-  }
-
-  private reject(target: NodeId, request: number, op: ClientOp, reason: string, leader: NodeId, onFail?: (failure: RequestFailure) => void): ClientSubmit {
-    this.emit(target, leader === NONE ? { type: 'client', request, op, outcome: 'rejected', reason } : { type: 'client', request, op, outcome: 'rejected', reason, leader });
-    onFail?.({ outcome: 'rejected', reason, leader });
-    return { ok: false, request, reason, leader };
+    return this.runLocal(this.submitWork(target, op, command, onDone, options));
   }
 
   /**
@@ -403,33 +400,140 @@ export class Simulation {
    * `log`. The result appears in the trace, and goes to `onDone` with the index it reflects.
    */
   read(target: NodeId, key: string, onDone?: (result: unknown, index: number) => void, options: RequestOptions = {}): ClientSubmit {
-    if (this.config.readMode === 'log') return this.submit(target, 'get', { op: 'get', key }, onDone, options);
-    const request = this.nextRequestId++;
-    const node = this.node(target);
-    if (!node.raft) return this.reject(target, request, 'get', 'node-down', NONE, options.onFail);
-    node.reads.set(request, {
-      request,
-      key,
-      startedAt: this.now,
-      mustReach: this.completedWriteIndex,
-      index: null,
-      ...(onDone ? { onDone } : {}),
-      ...(options.onFail ? { onFail: options.onFail } : {}),
-    });
-    node.raft.readIndex(request, this.localTime(node));
-    this.afterInput(node);
-    return { ok: true, request, index: 0 };
+    return this.runLocal(this.readWork(target, key, onDone, options));
   }
 
   /** Make node `id`'s clock run `rate` times as fast as real time from now on (1 is true time). */
   setClockRate(id: NodeId, rate: number): void {
+    this.runLocal(this.clockWork(id, rate));
+  }
+
+  // ---- The work of each control ----------------------------------------------------------------------------
+
+  private *crashWork(id: NodeId): Work<string | undefined> {
+    const node = this.node(id);
+    if (!node.up) return `S${id} is already down`;
+    node.view = null;
+    node.status = null;
+    node.incarnation++;
+    node.timerAt = Infinity;
+    yield { kind: 'crash', node: id };
+    for (const [request, pending] of this.requests) {
+      if (pending.node !== id) continue;
+      this.settle(id, { outcome: 'lost', request, op: pending.op, reason: 'node-crashed', leader: NONE });
+    }
+    this.emit(id, { type: 'crash' });
+    this.checker?.onCrash(id);
+    return undefined;
+  }
+
+  private *restartWork(id: NodeId): Work<string | undefined> {
+    const node = this.node(id);
+    if (node.up) return `S${id} is already up`;
+    this.emit(id, { type: 'restart' });
+    yield* this.boot(node);
+    return undefined;
+  }
+
+  private *addServerWork(): Work<NodeId | string> {
+    const id = Math.max(...this.nodeMap.keys()) + 1;
+    if (id > NODES_MAX) return `the cluster already has ${NODES_MAX} nodes`;
+    const refused = yield* this.atLeader({ kind: 'config-change', change: { type: 'add-learner', node: id } });
+    if (refused !== undefined) return refused;
+    const node = new SimNode(id, []);
+    this.nodeMap.set(id, node);
+    yield* this.boot(node);
+    return id;
+  }
+
+  /** Give the leader an input; returns why it did nothing, if it did nothing. */
+  private *atLeader(input: ReplicaInput): Work<string | undefined> {
+    const leader = this.leader();
+    if (leader === null) return 'there is no leader';
+    return yield* this.refusal(this.node(leader), input);
+  }
+
+  private *refusal(node: SimNode, input: ReplicaInput): Work<string | undefined> {
+    if (!node.up) return `S${node.id} is down`;
+    return (yield* this.input(node, input)).refused;
+  }
+
+  private *setConfigWork<K extends keyof SimConfig>(key: K, value: SimConfig[K]): Work {
+    this.config = { ...this.config, [key]: value };
+    this.network.settings = this.linkSettings();
+    for (const node of this.nodeMap.values()) {
+      if (node.up) yield* this.input(node, { kind: 'options', options: this.replicaOptions(node.id) });
+    }
+  }
+
+  private *clockWork(id: NodeId, rate: number): Work {
     if (!(rate > 0)) throw new Error(`clock rate must be positive, got ${rate}`);
     const node = this.node(id);
     node.clock = { rate, globalAtOrigin: this.now, localAtOrigin: this.localTime(node) };
-    if (node.raft) {
-      node.timerAt = Infinity; // deadlines map to other real times now
-      this.afterInput(node);
+    if (!node.up) return;
+    node.timerAt = Infinity; // deadlines map to other real times now
+    yield* this.input(node, { kind: 'wake' });
+  }
+
+  private *submitWork(
+    target: NodeId,
+    op: ClientOp,
+    command: ServiceCommand,
+    onDone?: (result: unknown, index: number) => void,
+    options: RequestOptions = {},
+  ): Work<ClientSubmit> {
+    const request = this.nextRequestId++;
+    const node = this.node(target);
+    this.requests.set(request, { node: target, op, ...(onDone ? { onDone } : {}), ...(options.onFail ? { onFail: options.onFail } : {}) });
+    if (!node.up) return this.settle(target, { outcome: 'rejected', request, op, reason: 'node-down', leader: NONE });
+    const input: ReplicaInput = { kind: 'propose', request, op, command, ...(options.session ? { session: options.session } : {}) };
+    const output = yield* this.input(node, input);
+    if (output.index === undefined) return { ok: false, request, reason: output.refused ?? 'refused', leader: output.view.leader };
+    return { ok: true, request, index: output.index };
+  }
+
+  private *readWork(target: NodeId, key: string, onDone?: (result: unknown, index: number) => void, options: RequestOptions = {}): Work<ClientSubmit> {
+    if (this.config.readMode === 'log') return yield* this.submitWork(target, 'get', { op: 'get', key }, onDone, options);
+    const request = this.nextRequestId++;
+    const node = this.node(target);
+    this.requests.set(request, {
+      node: target,
+      op: 'get',
+      read: { key, startedAt: this.now, mustReach: this.completedWriteIndex },
+      ...(onDone ? { onDone } : {}),
+      ...(options.onFail ? { onFail: options.onFail } : {}),
+    });
+    if (!node.up) return this.settle(target, { outcome: 'rejected', request, op: 'get', reason: 'node-down', leader: NONE });
+    yield* this.input(node, { kind: 'read', request, key });
+    return { ok: true, request, index: 0 };
+  }
+
+  /** A request's end: trace it, check a read against the writes that completed before it began, tell the client. */
+  private settle(node: NodeId, outcome: ClientOutcome): ClientSubmit {
+    const { request, op } = outcome;
+    const pending = this.requests.get(request);
+    this.requests.delete(request);
+    if (outcome.outcome === 'done') {
+      const read = pending?.read;
+      if (read && outcome.index < read.mustReach) {
+        // Linearizability: the read began after a write at index mustReach completed, so it must see it.
+        this.checker?.reportClientViolation(
+          node,
+          'StaleRead',
+          `a read of ${read.key} through S${node} began at t=${read.startedAt}ms after a write at index ${read.mustReach} had completed, but was answered at index ${outcome.index}`,
+          this.now,
+        );
+      }
+      if (!read && op !== 'get') this.completedWriteIndex = Math.max(this.completedWriteIndex, outcome.index);
+      this.emit(node, { type: 'client', request, op, outcome: 'done', index: outcome.index, result: outcome.result });
+      pending?.onDone?.(outcome.result, outcome.index);
+      return { ok: true, request, index: outcome.index };
     }
+    const { reason, leader } = outcome;
+    if (outcome.outcome === 'lost') this.emit(node, { type: 'client', request, op, outcome: 'lost', reason });
+    else this.emit(node, leader === NONE ? { type: 'client', request, op, outcome: 'rejected', reason } : { type: 'client', request, op, outcome: 'rejected', reason, leader });
+    pending?.onFail?.({ outcome: outcome.outcome, reason, leader });
+    return { ok: false, request, reason, leader };
   }
 
   private localTime(node: SimNode): number {
@@ -446,29 +550,32 @@ export class Simulation {
 
   // ---- Scenario actions -------------------------------------------------------------------------------------
 
-  private runAction(action: ScenarioAction): void {
+  private *runAction(action: ScenarioAction): Work {
     const { atMs: _atMs, do: name, ...detail } = action;
-    const skipped = this.applyAction(action);
+    const skipped = yield* this.applyAction(action);
     this.emit(0, skipped === undefined ? { type: 'action', action: name, detail } : { type: 'action', action: name, detail, skipped });
   }
 
   /** Carry out one action; returns why it was skipped, or undefined when it ran. */
-  private applyAction(action: ScenarioAction): string | undefined {
+  private *applyAction(action: ScenarioAction): Work<string | undefined> {
     const resolve = (ref: NodeRef | undefined): NodeId | string => {
       if (ref === undefined || ref === 'leader') return this.leader() ?? 'there is no leader';
       return this.nodeMap.has(ref) ? ref : `there is no S${ref}`;
     };
-    const withNode = (ref: NodeRef | undefined, fn: (id: NodeId) => string | undefined) => {
-      const id = resolve(ref);
-      return typeof id === 'string' ? id : fn(id);
+    const clusterWide = action.do === 'partition' || action.do === 'heal' || action.do === 'cut' || action.do === 'mend' || action.do === 'set' || action.do === 'transfer' || action.do === 'add-node';
+    const target = clusterWide ? 0 : resolve('node' in action ? action.node : undefined);
+    if (typeof target === 'string') return target;
+    const request = function* (submitted: Work<ClientSubmit>, sim: Simulation): Work<string | undefined> {
+      const result = yield* submitted;
+      return result.ok ? undefined : `S${sim.leader() ?? '?'} leads; the request was refused: ${result.reason}`;
     };
     switch (action.do) {
       case 'crash':
-        return withNode(action.node, (id) => this.crash(id));
+        return yield* this.crashWork(target);
       case 'restart':
-        return withNode(action.node, (id) => this.restart(id));
+        return yield* this.restartWork(target);
       case 'timeout':
-        return withNode(action.node, (id) => this.timeout(id));
+        return yield* this.refusal(this.node(target), { kind: 'timeout' });
       case 'partition':
         this.network.partition(action.groups, [...this.nodeMap.keys()]);
         return undefined;
@@ -482,62 +589,120 @@ export class Simulation {
         this.network.mend(action.from, action.to);
         return undefined;
       case 'set':
-        this.setConfig(action.key, action.value);
+        yield* this.setConfigWork(action.key, action.value);
         return undefined;
       case 'put':
-        return withNode(action.node, (id) => this.submitResult(this.submit(id, 'put', { op: 'put', key: action.key, value: action.value })));
+        return yield* request(this.submitWork(target, 'put', { op: 'put', key: action.key, value: action.value }), this);
       case 'get':
-        return withNode(action.node, (id) => this.submitResult(this.read(id, action.key)));
+        return yield* request(this.readWork(target, action.key), this);
       case 'delete':
-        return withNode(action.node, (id) => this.submitResult(this.submit(id, 'delete', { op: 'delete', key: action.key })));
+        return yield* request(this.submitWork(target, 'delete', { op: 'delete', key: action.key }), this);
       case 'cas':
-        return withNode(action.node, (id) =>
-          this.submitResult(this.submit(id, 'cas', { op: 'cas', key: action.key, from: action.from, to: action.to })),
-        );
+        return yield* request(this.submitWork(target, 'cas', { op: 'cas', key: action.key, from: action.from, to: action.to }), this);
       case 'transfer':
-        return this.transfer(action.to);
+        return yield* this.atLeader({ kind: 'transfer', to: action.to });
       case 'enqueue':
-        return withNode(action.node, (id) => this.submitResult(this.submit(id, 'enqueue', { op: 'enqueue', queue: action.queue, payload: action.payload as JsonValue })));
+        return yield* request(this.submitWork(target, 'enqueue', { op: 'enqueue', queue: action.queue, payload: action.payload as JsonValue }), this);
       case 'claim':
-        return withNode(action.node, (id) =>
-          this.submitResult(this.submit(id, 'claim', { op: 'claim', queue: action.queue, worker: action.worker, leaseMs: action.leaseMs })),
+        return yield* request(
+          this.submitWork(target, 'claim', { op: 'claim', queue: action.queue, worker: action.worker, leaseMs: action.leaseMs }),
+          this,
         );
       case 'ack':
       case 'nack':
-        return withNode(action.node, (id) => this.submitResult(this.submit(id, action.do, { op: action.do, queue: action.queue, task: action.task })));
+        return yield* request(this.submitWork(target, action.do, { op: action.do, queue: action.queue, task: action.task }), this);
       case 'snapshot':
-        return withNode(action.node, (id) => this.snapshot(id));
+        return yield* this.refusal(this.node(target), { kind: 'snapshot' });
       case 'add-node': {
-        const added = this.addServer();
+        const added = yield* this.addServerWork();
         return typeof added === 'string' ? added : undefined;
       }
       case 'remove-node':
-        return withNode(action.node, (id) => this.removeServer(id));
+        return yield* this.atLeader({ kind: 'config-change', change: { type: 'remove', node: target } });
       case 'clock':
-        return withNode(action.node, (id) => {
-          this.setClockRate(id, action.rate);
-          return undefined;
-        });
+        yield* this.clockWork(target, action.rate);
+        return undefined;
     }
-  }
-
-  private submitResult(submitted: ClientSubmit): string | undefined {
-    return submitted.ok ? undefined : `S${this.leader() ?? '?'} leads; the request was refused: ${submitted.reason}`;
   }
 
   // ---- The host loop ----------------------------------------------------------------------------------------
 
-  private boot(node: SimNode): void {
+  private *boot(node: SimNode): Work {
     const stored = node.storage.load();
-    node.raft = new RaftNode(this.raftOptions(node.id), stored, node.random, this.localTime(node));
-    node.machine = new ReplicatedService();
-    if (stored.snapshot) node.machine.restore(stored.snapshot.data);
+    const boot: ReplicaBoot = {
+      options: this.replicaOptions(node.id),
+      stored,
+      randomSeed: this.randomSeed(node),
+      nowMs: this.localTime(node),
+    };
+    const output = (yield { kind: 'boot', node: node.id, boot })!;
     this.checker?.onRestart(node.id, stored.snapshot?.index ?? 0);
-    this.afterInput(node);
+    this.absorb(node, output);
+  }
+
+  /** A fresh stream per incarnation: a restarted worker cannot resume its predecessor's draws. */
+  private randomSeed(node: SimNode): number {
+    const stream = this.root.fork(node.id);
+    return node.incarnation === 0 ? stream.seed : stream.fork(node.incarnation).seed;
+  }
+
+  /** Give a running node an input and carry out what it asks. */
+  private *input(node: SimNode, input: ReplicaInput): Work<ReplicaOutput> {
+    const output = (yield { kind: 'input', node: node.id, input, nowMs: this.localTime(node) })!;
+    this.absorb(node, output);
+    return output;
+  }
+
+  /** Carry out a node's effects in order — persist, send, trace, check — then arm its timer. */
+  private absorb(node: SimNode, output: ReplicaOutput): void {
+    const id = node.id;
+    for (const effect of output.effects) {
+      switch (effect.kind) {
+        case 'event':
+          this.emit(id, effect.body);
+          break;
+        case 'persist':
+          node.storage.persist(effect);
+          break;
+        case 'send':
+          this.send(effect.message);
+          break;
+        case 'restore':
+          this.checker?.onRestore(id, effect.index);
+          break;
+        case 'apply':
+          this.emit(id, { type: 'apply', firstIndex: effect.first, lastIndex: effect.last });
+          if (this.checker) for (let i = effect.first; i <= effect.last; i++) this.checker.onApply(id, node.storage.entryAt(i)!, this.now);
+          break;
+        case 'client':
+          this.settle(id, effect.client);
+          break;
+        case 'observe':
+          this.checker?.observe({ id, raft: this.observed(node, effect.view) }, this.now);
+          break;
+      }
+    }
+    node.view = output.view;
+    node.status = output.status ?? null;
+    const deadline = this.globalTime(node, output.deadlineMs);
+    if (deadline < node.timerAt) {
+      node.timerAt = deadline;
+      this.queue.push(Math.max(deadline, this.now), { kind: 'timer', node: id, incarnation: node.incarnation });
+    }
+    this.checker?.observe({ id, raft: this.observed(node, output.view) }, this.now);
+  }
+
+  /** The checker reads the node's log from its stable storage: the host persisted every entry it holds. */
+  private observed(node: SimNode, view: NodeView): ObservedState {
+    return { ...view, log: node.storage };
   }
 
   tuningValue<K extends keyof RaftTuning>(key: K): RaftTuning[K] {
     return this.tuning[key] ?? DEFAULT_RAFT_OPTIONS[key];
+  }
+
+  private replicaOptions(id: NodeId): ReplicaOptions {
+    return { raft: this.raftOptions(id), snapshotEveryEntries: this.config.snapshotEveryEntries, detailed: this.detailedStatus };
   }
 
   private raftOptions(id: NodeId): RaftOptions {
@@ -575,134 +740,25 @@ export class Simulation {
     return { latencyMs: this.config.latencyMs, lossRatio: this.config.lossRatio, duplicateRatio: this.config.duplicateRatio };
   }
 
-  private deliver(id: number, message: Message): void {
+  private *deliver(id: number, message: Message): Work {
     const target = this.nodeMap.get(message.to);
     if (this.network.isCut(message.from, message.to)) {
       this.emit(message.to, { type: 'drop', id, messageType: message.type, from: message.from, to: message.to, reason: 'link-down' });
       return;
     }
-    if (!target?.raft) {
+    if (!target?.up) {
       this.emit(message.to, { type: 'drop', id, messageType: message.type, from: message.from, to: message.to, reason: 'node-down' });
       return;
     }
     this.emit(message.to, { type: 'deliver', id, messageType: message.type, from: message.from });
-    target.raft.step(message, this.localTime(target));
-    this.afterInput(target);
+    yield* this.input(target, { kind: 'message', message });
   }
 
-  private fireTimer(id: NodeId, incarnation: number, at: number): void {
+  private *fireTimer(id: NodeId, incarnation: number, at: number): Work {
     const node = this.node(id);
-    if (!node.raft || node.incarnation !== incarnation || node.timerAt !== at) return; // superseded
+    if (!node.up || node.incarnation !== incarnation || node.timerAt !== at) return; // superseded
     node.timerAt = Infinity;
-    node.raft.tick(this.localTime(node));
-    this.afterInput(node);
-  }
-
-  /**
-   * The host loop after any input: persist, then send, then apply (restoring a snapshot first), then advance;
-   * then snapshot if the log grew past the threshold; then check.
-   */
-  private afterInput(node: SimNode): void {
-    const raft = node.raft!;
-    for (;;) {
-      while (raft.hasReady()) {
-        const rd = raft.ready();
-        for (const event of rd.events) this.emit(node.id, event);
-        node.storage.persist(rd);
-        for (const message of rd.messages) this.send(message);
-        if (rd.snapshot && rd.snapshot.index > raft.lastApplied) this.restoreSnapshot(node, rd.snapshot);
-        this.applyCommitted(node, rd);
-        raft.advance(rd);
-        this.serveReads(node, rd.readStates);
-      }
-      const every = this.config.snapshotEveryEntries;
-      if (every === 0 || raft.lastApplied - raft.log.snapshotIndex < every) break;
-      this.checker?.observe(node, this.now); // let the checker see the entries before they are compacted
-      raft.compact(raft.lastApplied, node.machine.snapshot());
-    }
-    const deadline = this.globalTime(node, raft.nextDeadlineMs());
-    if (deadline < node.timerAt) {
-      node.timerAt = deadline;
-      this.queue.push(Math.max(deadline, this.now), { kind: 'timer', node: node.id, incarnation: node.incarnation });
-    }
-    this.checker?.observe(node, this.now);
-  }
-
-  /** Note the read indexes that arrived, then answer every read whose index is now applied. */
-  private serveReads(node: SimNode, readStates: readonly ReadState[]): void {
-    for (const state of readStates) {
-      const read = node.reads.get(state.context);
-      if (!read) continue;
-      if ('refused' in state) {
-        node.reads.delete(state.context);
-        this.reject(node.id, read.request, 'get', state.refused, node.raft!.leader, read.onFail);
-      } else {
-        read.index = state.index;
-      }
-    }
-    const applied = node.raft!.lastApplied;
-    for (const read of node.reads.values()) {
-      if (read.index === null || read.index > applied) continue;
-      node.reads.delete(read.request);
-      if (read.index < read.mustReach) {
-        // Linearizability: the read began after a write at index mustReach completed, so it must see it.
-        this.checker?.reportClientViolation(
-          node.id,
-          'StaleRead',
-          `a read of ${read.key} through S${node.id} began at t=${read.startedAt}ms after a write at index ${read.mustReach} had completed, but was answered at index ${read.index}`,
-          this.now,
-        );
-      }
-      const value = node.machine.get(read.key);
-      const result = value === undefined ? { ok: false, error: 'not_found' } : { ok: true, value };
-      this.emit(node.id, { type: 'client', request: read.request, op: 'get', outcome: 'done', index: read.index, result });
-      read.onDone?.(result, read.index);
-    }
-  }
-
-  private lose(node: NodeId, request: number, op: ClientOp, reason: string, onFail?: (failure: RequestFailure) => void): void {
-    this.emit(node, { type: 'client', request, op, outcome: 'lost', reason });
-    onFail?.({ outcome: 'lost', reason, leader: NONE });
-  }
-
-  private restoreSnapshot(node: SimNode, snapshot: Snapshot): void {
-    node.machine.restore(snapshot.data);
-    this.checker?.onRestore(node.id, snapshot.index);
-    for (const [index, pending] of node.pending) {
-      if (index > snapshot.index) continue;
-      // The entry is inside a snapshot from another leader: whether it was this request is unknown here.
-      node.pending.delete(index);
-      this.lose(node.id, pending.request, pending.op, 'covered-by-snapshot', pending.onFail);
-    }
-  }
-
-  private applyCommitted(node: SimNode, rd: Ready): void {
-    const first = rd.committedEntries[0];
-    if (!first) return;
-    this.emit(node.id, { type: 'apply', firstIndex: first.index, lastIndex: first.index + rd.committedEntries.length - 1 });
-    for (const entry of rd.committedEntries) {
-      const result = this.applyEntry(node, entry);
-      this.checker?.onApply(node.id, entry, this.now);
-      const pending = node.pending.get(entry.index);
-      if (!pending) continue;
-      node.pending.delete(entry.index);
-      if (pending.term === entry.term) {
-        if (pending.op !== 'get') this.completedWriteIndex = Math.max(this.completedWriteIndex, entry.index);
-        this.emit(node.id, { type: 'client', request: pending.request, op: pending.op, outcome: 'done', index: entry.index, result });
-        pending.onDone?.(result, entry.index);
-      } else {
-        // Another leader's entry took this index: the request was never committed (§5.4, §8).
-        this.lose(node.id, pending.request, pending.op, 'overwritten', pending.onFail);
-      }
-    }
-  }
-
-  private applyEntry(node: SimNode, entry: Entry): unknown {
-    if (entry.type !== 'command') return undefined;
-    // Entries are immutable and shared by every node in one process: decode each once.
-    let envelope = this.decoded.get(entry);
-    if (!envelope) this.decoded.set(entry, (envelope = decodeEnvelope(entry.data)));
-    return node.machine.apply(envelope);
+    yield* this.input(node, { kind: 'tick' });
   }
 
   private send(message: Message): void {

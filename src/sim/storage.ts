@@ -14,7 +14,7 @@ export class MemoryStorage {
   }
 
   /** Make a Ready's hard state, snapshot and entries durable (thesis §3.8: before its messages leave). */
-  persist(rd: Ready): void {
+  persist(rd: Pick<Ready, 'hardState' | 'snapshot' | 'entries'>): void {
     if (rd.hardState) this.hardState = rd.hardState;
     if (rd.snapshot) this.saveSnapshot(rd.snapshot);
     const first = rd.entries[0];
@@ -34,6 +34,15 @@ export class MemoryStorage {
     const agrees = at >= 0 && at < this.entries.length && this.entries[at]!.term === snapshot.term;
     this.entries = agrees ? this.entries.slice(at + 1) : [];
     this.snapshot = snapshot;
+  }
+
+  get snapshotTerm(): number {
+    return this.snapshot?.term ?? 0;
+  }
+
+  /** The stored entry at `index`, if it is after the snapshot. */
+  entryAt(index: number): Entry | undefined {
+    return this.entries[index - this.snapshotIndex - 1];
   }
 
   lastIndex(): number {
