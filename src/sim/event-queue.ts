@@ -1,7 +1,9 @@
-// A priority queue of timed events. Ties in time break by insertion order, so a run is reproducible.
+// A priority queue of timed events. Ties in time break by rank, then insertion order, so a run is reproducible.
 
 interface Slot<T> {
   readonly at: number;
+  /** 0 for events that go first at their millisecond, 1 for the rest. */
+  readonly rank: number;
   readonly seq: number;
   readonly value: T;
 }
@@ -14,9 +16,10 @@ export class EventQueue<T> {
     return this.heap.length;
   }
 
-  push(at: number, value: T): void {
+  /** `first`: ahead of every event at the same time that is not `first` (whenever either was pushed). */
+  push(at: number, value: T, first = false): void {
     const heap = this.heap;
-    heap.push({ at, seq: this.seq++, value });
+    heap.push({ at, rank: first ? 0 : 1, seq: this.seq++, value });
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -60,5 +63,5 @@ export class EventQueue<T> {
 }
 
 function before<T>(a: Slot<T>, b: Slot<T>): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  return a.at < b.at || (a.at === b.at && (a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq)));
 }

@@ -84,7 +84,7 @@ export function explainEvent(event: TraceEvent): string | null {
         event.learners.length > 0 ? `, learners ${event.learners.map(S).join(', ')}` : ''
       } (entry ${event.index}; in force as soon as it is in the log, thesis §4.1).`;
     case 'drop': {
-      const why = event.reason === 'loss' ? 'lost by the network' : event.reason === 'link-down' ? 'dropped: the link is cut' : `dropped: ${S(event.to)} is down`;
+      const why = event.reason === 'loss' ? 'lost by the network' : event.reason === 'link-down' ? 'dropped: the link is cut' : event.reason === 'user' ? 'dropped by hand' : `dropped: ${S(event.to)} is down`;
       return `${S(event.from)}'s ${event.messageType} to ${S(event.to)} was ${why}.`;
     }
     case 'network':

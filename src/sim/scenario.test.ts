@@ -371,13 +371,13 @@ describe('parseScenario: action errors', () => {
       'unknown action',
       { atMs: 0, do: 'explode' },
       'actions[0].do: expected one of crash, restart, timeout, partition, heal, cut, mend, set, put, get, delete, ' +
-        'cas, enqueue, claim, ack, nack, snapshot, transfer, add-node, clock, remove-node, got "explode"',
+        'cas, enqueue, claim, ack, nack, snapshot, transfer, add-node, clock, remove-node, drop, got "explode"',
     ],
     [
       'missing do',
       { atMs: 0 },
       'actions[0].do: expected one of crash, restart, timeout, partition, heal, cut, mend, set, put, get, delete, ' +
-        'cas, enqueue, claim, ack, nack, snapshot, transfer, add-node, clock, remove-node, got nothing',
+        'cas, enqueue, claim, ack, nack, snapshot, transfer, add-node, clock, remove-node, drop, got nothing',
     ],
     ['missing atMs', { do: 'heal' }, 'actions[0].atMs: expected a whole number from 0 to 5000, got nothing'],
     ['negative atMs', { atMs: -1, do: 'heal' }, 'actions[0].atMs: expected a whole number from 0 to 5000, got -1'],

@@ -79,6 +79,8 @@ export type ScenarioAction = { atMs: number } & (
   | { do: 'remove-node'; node: NodeRef }
   /** Make a node's clock run `rate` times as fast as real time (1 is true time): to show clock drift. */
   | { do: 'clock'; node: number; rate: number }
+  /** Lose the message in flight with this id (ids are in the trace's `send` events; a run numbers them alike). */
+  | { do: 'drop'; message: number }
 );
 
 export type ActionName = ScenarioAction['do'];
@@ -157,6 +159,7 @@ const ACTION_FIELDS = {
   'add-node': [],
   clock: ['node', 'rate'],
   'remove-node': ['node'],
+  drop: ['message'],
 } as const satisfies Record<ActionName, readonly string[]>;
 
 export const ACTION_NAMES = Object.keys(ACTION_FIELDS) as ActionName[];
@@ -521,6 +524,8 @@ function readAction(
       return { atMs, do: kind, groups: readGroups(get('groups'), at('groups'), context) };
     case 'heal':
       return { atMs, do: kind };
+    case 'drop':
+      return { atMs, do: kind, message: readWholeAtLeast(get('message'), at('message'), 1) };
     case 'cut':
     case 'mend': {
       const from = readNodeId(get('from'), at('from'), context);

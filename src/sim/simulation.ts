@@ -28,6 +28,11 @@ export type RaftTuning = Pick<
   'bytesPerMessageMax' | 'uncommittedEntriesMax' | 'applyBatchMax' | 'snapshotChunkBytes' | 'snapshotChunksInflightMax'
 >;
 
+/** The actions that act on one node (a missing `node` means the leader). */
+const NODE_ACTIONS: ReadonlySet<ScenarioAction['do']> = new Set([
+  'crash', 'restart', 'timeout', 'put', 'get', 'delete', 'cas', 'enqueue', 'claim', 'ack', 'nack', 'snapshot', 'remove-node', 'clock',
+] as const);
+
 /** Far more than any real instant needs (a burst of client requests, a thousand messages). */
 const EVENTS_PER_MS_MAX = 100_000;
 
@@ -169,6 +174,8 @@ export class Simulation {
   /** Events processed at the current virtual millisecond: a guard against livelock. */
   private eventsThisMs = 0;
   private nextMessageId = 1;
+  /** Messages in flight that a user chose to lose, by id. */
+  private readonly droppedByUser = new Set<number>();
   private nextRequestId = 1;
   /** The founding members, booted by the first work (`start`). */
   private booting: NodeId[];
@@ -334,8 +341,12 @@ export class Simulation {
     return this.queue.peekTime();
   }
 
+  /**
+   * Run `action` at its time, before anything else at that millisecond: so an action scheduled as the run goes
+   * (a click in the playground) takes the same place as when a scenario file scheduled it up front.
+   */
   schedule(action: ScenarioAction): void {
-    this.queue.push(Math.max(action.atMs, this.now), { kind: 'action', action });
+    this.queue.push(Math.max(action.atMs, this.now), { kind: 'action', action }, true);
   }
 
   /** Run `fn` at virtual time `atMs` (for workloads and tests). */
@@ -562,8 +573,7 @@ export class Simulation {
       if (ref === undefined || ref === 'leader') return this.leader() ?? 'there is no leader';
       return this.nodeMap.has(ref) ? ref : `there is no S${ref}`;
     };
-    const clusterWide = action.do === 'partition' || action.do === 'heal' || action.do === 'cut' || action.do === 'mend' || action.do === 'set' || action.do === 'transfer' || action.do === 'add-node';
-    const target = clusterWide ? 0 : resolve('node' in action ? action.node : undefined);
+    const target = NODE_ACTIONS.has(action.do) ? resolve('node' in action ? action.node : undefined) : 0;
     if (typeof target === 'string') return target;
     const request = function* (submitted: Work<ClientSubmit>, sim: Simulation): Work<string | undefined> {
       const result = yield* submitted;
@@ -621,6 +631,10 @@ export class Simulation {
         return yield* this.atLeader({ kind: 'config-change', change: { type: 'remove', node: target } });
       case 'clock':
         yield* this.clockWork(target, action.rate);
+        return undefined;
+      case 'drop':
+        if (action.message >= this.nextMessageId) return `message ${action.message} has not been sent`;
+        this.droppedByUser.add(action.message);
         return undefined;
     }
   }
@@ -742,6 +756,10 @@ export class Simulation {
 
   private *deliver(id: number, message: Message): Work {
     const target = this.nodeMap.get(message.to);
+    if (this.droppedByUser.delete(id)) {
+      this.emit(message.to, { type: 'drop', id, messageType: message.type, from: message.from, to: message.to, reason: 'user' });
+      return;
+    }
     if (this.network.isCut(message.from, message.to)) {
       this.emit(message.to, { type: 'drop', id, messageType: message.type, from: message.from, to: message.to, reason: 'link-down' });
       return;

@@ -4,7 +4,7 @@
 import type { CoreEvent, Message, MessageType, NodeId } from '../core/types.ts';
 import { hashNumbers, hashString } from './hash.ts';
 
-export type DropReason = 'loss' | 'link-down' | 'node-down';
+export type DropReason = 'loss' | 'link-down' | 'node-down' | 'user';
 
 export type ClientOp = 'put' | 'get' | 'delete' | 'cas' | 'enqueue' | 'claim' | 'ack' | 'nack';
 

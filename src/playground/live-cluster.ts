@@ -1,0 +1,338 @@
+// The playground's running cluster: the simulation drives time, the network and storage on the page, and
+// each node runs in its own Web Worker (WorkerHost). Every user action is scheduled as a scenario action at a
+// virtual time, so a run exports as a scenario file that `raft-playground sim` replays to the same trace.
+import type { Message, NodeId, Role } from '../core/types.ts';
+import type { LinkState } from '../sim/network.ts';
+import { DEFAULT_SIM_CONFIG, type Scenario, type ScenarioAction, type SimConfig } from '../sim/scenario.ts';
+import type { Violation } from '../sim/safety-checker.ts';
+import { Simulation, type SimResult } from '../sim/simulation.ts';
+import type { TraceEvent } from '../sim/trace.ts';
+import type { MachineView } from '../worker/node.worker.ts';
+import { WorkerHost } from './worker-host.ts';
+
+/** How many of each node's latest log entries the view carries. */
+export const LOG_COLUMNS = 48;
+/** How long a lost message stays on screen, fading, in virtual ms. */
+const DYING_MS = 40;
+
+export type Action = ScenarioAction extends infer A ? (A extends ScenarioAction ? Omit<A, 'atMs'> : never) : never;
+
+export interface LogCell {
+  readonly index: number;
+  readonly term: number;
+  readonly type: 'command' | 'noop' | 'config';
+  /** A short label: the command (`put x=1`), `no-op`, or the configuration change. */
+  readonly label: string;
+}
+
+export interface LiveNode {
+  readonly id: NodeId;
+  readonly status: 'up' | 'down';
+  readonly role: Role;
+  /** Persistent state (Figure 2): what survives a crash. */
+  readonly term: number;
+  readonly votedFor: NodeId;
+  readonly snapshotIndex: number;
+  readonly snapshotTerm: number;
+  readonly lastIndex: number;
+  /** The latest stored entries (up to LOG_COLUMNS). */
+  readonly log: readonly LogCell[];
+  /** Volatile state: gone while the node is down. */
+  readonly leader: NodeId;
+  readonly commitIndex: number;
+  readonly lastApplied: number;
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+  /** When its election timer fires, in virtual ms (null for a leader or a down node), and its length. */
+  readonly electionDeadlineMs: number | null;
+  readonly electionTimeoutMs: number;
+  readonly votesGranted: readonly NodeId[];
+  /** A leader's view of each follower (nextIndex, matchIndex), §5.3. */
+  readonly progress: readonly { readonly id: NodeId; readonly next: number; readonly match: number; readonly state: string }[];
+  readonly clockRate: number;
+}
+
+export interface LiveMessage {
+  readonly id: number;
+  readonly message: Message;
+  readonly sentAt: number;
+  readonly deliverAt: number;
+  /** When and why it was lost, if it was. */
+  readonly dropped?: { readonly at: number; readonly reason: string };
+}
+
+export interface LiveLink {
+  readonly a: NodeId;
+  readonly b: NodeId;
+  readonly state: LinkState;
+}
+
+/** Everything the page draws at one moment: the store keeps a history of these for the scrubber. */
+export interface LiveView {
+  readonly nowMs: number;
+  readonly nodes: readonly LiveNode[];
+  readonly links: readonly LiveLink[];
+  readonly messages: readonly LiveMessage[];
+  readonly leader: NodeId | null;
+  readonly violations: readonly Violation[];
+  /** Each running node's state machine, as last fetched from its worker. */
+  readonly machines: Readonly<Record<NodeId, MachineView>>;
+}
+
+export interface LiveOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly config?: Partial<SimConfig>;
+  /** Actions to replay (an imported scenario, a shared link), each at its time. */
+  readonly actions?: readonly ScenarioAction[];
+  readonly description?: string;
+  readonly onTrace?: (event: TraceEvent) => void;
+}
+
+export class LiveCluster {
+  readonly sim: Simulation;
+  readonly seed: number;
+  readonly nodeCount: number;
+  readonly initialConfig: SimConfig;
+  readonly description: string | undefined;
+  private readonly host = new WorkerHost();
+  /** Every action of the run so far, scripted or by hand, in time order: the exported scenario's actions. */
+  private readonly actionLog: ScenarioAction[] = [];
+  private readonly inFlight = new Map<number, LiveMessage>();
+  private readonly dying: LiveMessage[] = [];
+  private machines: Record<NodeId, MachineView> = {};
+  /** Work runs one event at a time: callers queue up behind each other. */
+  private busy: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(options: LiveOptions) {
+    this.seed = options.seed;
+    this.nodeCount = options.nodes;
+    this.initialConfig = { ...DEFAULT_SIM_CONFIG, ...options.config };
+    this.description = options.description;
+    this.sim = new Simulation({
+      seed: options.seed,
+      nodes: options.nodes,
+      config: this.initialConfig,
+      remoteHost: true,
+      detailedStatus: true,
+      onTrace: (event) => {
+        this.track(event);
+        options.onTrace?.(event);
+      },
+    });
+  }
+
+  /** Boot every node in its worker and schedule the given actions. */
+  static async start(options: LiveOptions): Promise<LiveCluster> {
+    const cluster = new LiveCluster(options);
+    await cluster.host.run(cluster.sim.start());
+    for (const action of options.actions ?? []) cluster.schedule(action);
+    return cluster;
+  }
+
+  get nowMs(): number {
+    return this.sim.now;
+  }
+
+  /** Run every event due at or before `ms`, then set the clock there. Stops early (returns false) past `deadline` (wall ms). */
+  advanceTo(ms: number, wallDeadline = Infinity, now: () => number = () => 0): Promise<boolean> {
+    return this.exclusive(async () => {
+      const target = Math.floor(ms);
+      while (this.sim.nextEventAt() <= target) {
+        if (this.disposed) return false;
+        if (now() > wallDeadline) return false;
+        await this.host.run(this.sim.nextWork()!);
+      }
+      if (target > this.sim.now) this.sim.runUntil(target);
+      return true;
+    });
+  }
+
+  /** Run the next event, whenever it is due. Returns false when nothing is pending. */
+  step(): Promise<boolean> {
+    return this.exclusive(async () => {
+      const work = this.sim.nextWork();
+      if (!work) return false;
+      await this.host.run(work);
+      return true;
+    });
+  }
+
+  nextEventAt(): number {
+    return this.sim.nextEventAt();
+  }
+
+  /**
+   * Do `action` now: it is scheduled one millisecond ahead, before anything else at that millisecond, and run
+   * at once. A file that schedules it at that time replays it in the same place.
+   */
+  async act(action: Action): Promise<void> {
+    const atMs = this.sim.now + 1;
+    this.schedule({ ...action, atMs } as ScenarioAction);
+    await this.advanceTo(atMs);
+  }
+
+  private schedule(action: ScenarioAction): void {
+    this.actionLog.push(action);
+    this.sim.schedule(action);
+  }
+
+  /** The run so far as a scenario file: replaying it gives the same trace up to `runUntilMs`. */
+  scenario(): Scenario {
+    return {
+      version: 1,
+      ...(this.description ? { description: this.description } : {}),
+      seed: this.seed,
+      nodes: this.nodeCount,
+      config: this.initialConfig,
+      actions: this.actionLog.filter((a) => a.atMs <= this.sim.now),
+      runUntilMs: this.sim.now,
+    };
+  }
+
+  /** The scheduled actions not yet run (a replayed file's remainder). */
+  pendingActions(): ScenarioAction[] {
+    return this.actionLog.filter((a) => a.atMs > this.sim.now);
+  }
+
+  /** Fetch each running node's state machine from its worker (between events, so it cannot race one). */
+  refreshMachines(): Promise<void> {
+    return this.exclusive(async () => {
+      const machines: Record<NodeId, MachineView> = {};
+      for (const node of this.sim.nodes) {
+        if (!node.up) continue;
+        const machine = await this.host.machine(node.id);
+        if (machine) machines[node.id] = machine;
+      }
+      this.machines = machines;
+    });
+  }
+
+  /** SPEC §4's result, with each node's machine hash from its worker. */
+  async result(): Promise<SimResult> {
+    await this.refreshMachines();
+    const hashes = new Map(Object.entries(this.machines).map(([id, m]) => [Number(id), m.hash]));
+    return this.sim.result(hashes);
+  }
+
+  view(): LiveView {
+    const now = this.sim.now;
+    while (this.dying.length > 0 && this.dying[0]!.dropped!.at + DYING_MS < now) this.dying.shift();
+    return {
+      nowMs: now,
+      nodes: this.sim.nodes.map((node) => liveNode(node, this.sim)),
+      links: this.links(),
+      messages: [...this.inFlight.values(), ...this.dying],
+      leader: this.sim.leader(),
+      violations: [...this.sim.violations],
+      machines: this.machines,
+    };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.host.stopAll();
+  }
+
+  private links(): LiveLink[] {
+    const ids = this.sim.nodes.map((n) => n.id).sort((x, y) => x - y);
+    const links: LiveLink[] = [];
+    for (const [i, a] of ids.entries()) {
+      for (const b of ids.slice(i + 1)) links.push({ a, b, state: this.sim.network.linkState(a, b) });
+    }
+    return links;
+  }
+
+  private track(event: TraceEvent): void {
+    switch (event.type) {
+      case 'send':
+        if (event.deliverAt > event.t) this.inFlight.set(event.id, { id: event.id, message: event.message, sentAt: event.t, deliverAt: event.deliverAt });
+        break;
+      case 'deliver':
+        this.inFlight.delete(event.id);
+        break;
+      case 'drop': {
+        const message = this.inFlight.get(event.id);
+        this.inFlight.delete(event.id);
+        if (message) this.dying.push({ ...message, dropped: { at: event.t, reason: event.reason } });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(fn, fn);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function liveNode(node: Simulation['nodes'][number], sim: Simulation): LiveNode {
+  const storage = node.storage;
+  const view = node.view;
+  const status = node.status;
+  const log: LogCell[] = [];
+  for (let index = Math.max(storage.snapshotIndex + 1, storage.lastIndex() - LOG_COLUMNS + 1); index <= storage.lastIndex(); index++) {
+    const entry = storage.entryAt(index)!;
+    log.push({ index, term: entry.term, type: entry.type, label: entryLabel(entry.type, entry.data) });
+  }
+  const clock = node.clock;
+  const toGlobal = (local: number) => (clock.rate === 1 ? local : clock.globalAtOrigin + (local - clock.localAtOrigin) / clock.rate);
+  return {
+    id: node.id,
+    status: view ? 'up' : 'down',
+    role: view?.role ?? 'follower',
+    term: view?.term ?? storage.hardState.term,
+    votedFor: view?.votedFor ?? storage.hardState.votedFor,
+    snapshotIndex: storage.snapshotIndex,
+    snapshotTerm: storage.snapshotTerm,
+    lastIndex: storage.lastIndex(),
+    log,
+    leader: view?.leader ?? 0,
+    commitIndex: view?.commit ?? 0,
+    lastApplied: view?.lastApplied ?? 0,
+    voters: view?.config.voters ?? [],
+    learners: view?.config.learners ?? [],
+    electionDeadlineMs: status && view?.role !== 'leader' ? toGlobal(status.electionDeadlineMs) : null,
+    electionTimeoutMs: status?.electionTimeoutMs ?? sim.config.electionTimeoutMs[1],
+    votesGranted: status?.votesGranted ?? [],
+    progress: view?.role === 'leader' ? (status?.progress ?? []).map(({ id, next, match, state }) => ({ id, next, match, state })) : [],
+    clockRate: clock.rate,
+  };
+}
+
+/** A few words for a log cell. */
+function entryLabel(type: LogCell['type'], data: string): string {
+  if (type === 'noop') return 'no-op';
+  try {
+    const parsed = JSON.parse(data) as { command?: Record<string, unknown>; voters?: number[]; learners?: number[] };
+    if (type === 'config') {
+      const learners = parsed.learners?.length ? ` + learners ${parsed.learners.map((id) => `S${id}`).join(' ')}` : '';
+      return `voters ${(parsed.voters ?? []).map((id) => `S${id}`).join(' ')}${learners}`;
+    }
+    const c = parsed.command ?? {};
+    switch (c['op']) {
+      case 'put':
+        return `put ${String(c['key'])}=${String(c['value'])}`;
+      case 'cas':
+        return `cas ${String(c['key'])} ${String(c['from'])}→${String(c['to'])}`;
+      case 'delete':
+      case 'get':
+        return `${c['op']} ${String(c['key'])}`;
+      case 'enqueue':
+        return `enqueue ${String(c['queue'])}`;
+      case 'claim':
+        return `claim ${String(c['queue'])}`;
+      case 'ack':
+      case 'nack':
+        return `${c['op']} #${String(c['task'])}`;
+      default:
+        return String(c['op'] ?? 'command');
+    }
+  } catch {
+    return type;
+  }
+}

@@ -1,0 +1,276 @@
+// The playground's state (zustand): the running cluster, the view drawn from it, the clock's pace, the
+// narration, the selection, and a history of views for the scrubber. The page owns virtual time: a frame loop
+// moves the clock by the wall time elapsed × speed and runs the events due.
+import { create } from 'zustand';
+import type { NodeId } from '../core/types.ts';
+import { explainEvent } from '../sim/explain.ts';
+import { formatScenario, parseScenarioText, type Scenario, type SimConfig } from '../sim/scenario.ts';
+import { LiveCluster, type Action, type LiveView } from './live-cluster.ts';
+
+/** Speeds on a log scale, 1/1000× to 10× real time (the Speed control steps through them). */
+export const SPEEDS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10] as const;
+/** Slow enough to follow an election: a 150–300 ms timeout takes 3–6 seconds. */
+export const DEFAULT_SPEED = 0.05;
+/** Views kept for the scrubber: one per HISTORY_STEP_MS of virtual time. */
+const HISTORY_MAX = 6000;
+const HISTORY_STEP_MS = 20;
+const NARRATION_MAX = 300;
+/** Wall time a frame may spend running events, so that drawing stays smooth. */
+const FRAME_BUDGET_MS = 10;
+/** How often (wall ms) the state machines are fetched from the workers. */
+const MACHINE_REFRESH_MS = 250;
+
+export interface Narration {
+  readonly t: number;
+  readonly node: NodeId;
+  readonly text: string;
+}
+
+export type Selection = { readonly kind: 'node'; readonly id: NodeId } | { readonly kind: 'message'; readonly id: number } | null;
+
+export interface StartOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly config?: Partial<SimConfig>;
+  /** A scenario to replay: its actions run at their times and the clock pauses at its runUntilMs. */
+  readonly scenario?: Scenario;
+  readonly paused?: boolean;
+}
+
+export interface PlaygroundState {
+  readonly status: 'starting' | 'running' | 'error';
+  readonly error: string | null;
+  readonly view: LiveView | null;
+  /** The clock shown, in virtual ms: fractional, so messages glide between events. */
+  readonly clockMs: number;
+  readonly speed: number;
+  readonly paused: boolean;
+  /** Pause when the clock reaches this (a replayed scenario's runUntilMs). */
+  readonly stopAtMs: number | null;
+  /** When scrubbed into the past: the moment shown. */
+  readonly scrubMs: number | null;
+  readonly history: readonly LiveView[];
+  readonly narration: readonly Narration[];
+  readonly selection: Selection;
+  readonly seed: number;
+  readonly nodes: number;
+  /** The settings in force now (the initial ones plus every `set` since). */
+  readonly config: SimConfig | null;
+  /** A short message for the user (an import error, "link copied"). */
+  readonly notice: string | null;
+
+  start(options: StartOptions): Promise<void>;
+  act(action: Action): Promise<void>;
+  setSpeed(speed: number): void;
+  setPaused(paused: boolean): void;
+  /** Run exactly the next event. */
+  step(): Promise<void>;
+  scrubTo(ms: number | null): void;
+  select(selection: Selection): void;
+  exportScenario(): string;
+  importScenario(text: string): Promise<void>;
+  notify(notice: string | null): void;
+}
+
+let cluster: LiveCluster | null = null;
+let frame = 0;
+let lastFrameWall = 0;
+let lastMachineRefresh = 0;
+let ticking = false;
+
+/** The cluster behind the store (for tests and automation). */
+export function liveCluster(): LiveCluster | null {
+  return cluster;
+}
+
+export const usePlayground = create<PlaygroundState>()((set, get) => {
+  /** Publish the cluster's view; keep one in the history per HISTORY_STEP_MS. */
+  const publish = () => {
+    if (!cluster) return;
+    const view = cluster.view();
+    const history = get().history;
+    const last = history[history.length - 1];
+    const next =
+      last && view.nowMs - last.nowMs < HISTORY_STEP_MS ? [...history.slice(0, -1), view] : [...history.slice(history.length >= HISTORY_MAX ? 1 : 0), view];
+    set({ view, history: next, config: cluster.sim.config });
+  };
+
+  const narrate: Narration[] = [];
+  const flushNarration = () => {
+    if (narrate.length === 0) return;
+    const all = [...get().narration, ...narrate.splice(0)];
+    set({ narration: all.slice(-NARRATION_MAX) });
+  };
+
+  const tick = async (wall: number) => {
+    frame = requestAnimationFrame(tick);
+    if (ticking || !cluster) return;
+    ticking = true;
+    try {
+      const state = get();
+      const elapsed = lastFrameWall === 0 ? 0 : Math.min(100, wall - lastFrameWall);
+      lastFrameWall = wall;
+      if (!state.paused && state.scrubMs === null) {
+        let target = state.clockMs + elapsed * state.speed;
+        if (state.stopAtMs !== null && target >= state.stopAtMs) target = state.stopAtMs;
+        const deadline = performance.now() + FRAME_BUDGET_MS;
+        const caughtUp = await cluster.advanceTo(target, deadline, () => performance.now());
+        // When events take longer than the frame allows, the clock waits for them rather than skipping.
+        const clockMs = caughtUp ? target : cluster.nowMs;
+        const reachedStop = state.stopAtMs !== null && clockMs >= state.stopAtMs;
+        set({ clockMs, ...(reachedStop ? { paused: true, stopAtMs: null } : {}) });
+      }
+      if (wall - lastMachineRefresh > MACHINE_REFRESH_MS) {
+        lastMachineRefresh = wall;
+        await cluster.refreshMachines();
+      }
+      publish();
+      flushNarration();
+    } catch (error) {
+      set({ status: 'error', error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      ticking = false;
+    }
+  };
+
+  const launch = async (options: StartOptions, fastForwardTo?: number) => {
+    cancelAnimationFrame(frame);
+    cluster?.dispose();
+    cluster = null;
+    narrate.length = 0;
+    const scenario = options.scenario;
+    set({
+      status: 'starting',
+      error: null,
+      view: null,
+      history: [],
+      narration: [],
+      selection: null,
+      scrubMs: null,
+      clockMs: 0,
+      seed: scenario?.seed ?? options.seed,
+      nodes: scenario?.nodes ?? options.nodes,
+      paused: options.paused ?? false,
+      stopAtMs: scenario && fastForwardTo === undefined ? scenario.runUntilMs : null,
+    });
+    try {
+      const started = await LiveCluster.start({
+        seed: scenario?.seed ?? options.seed,
+        nodes: scenario?.nodes ?? options.nodes,
+        config: scenario?.config ?? options.config ?? {},
+        actions: scenario?.actions ?? [],
+        ...(scenario?.description ? { description: scenario.description } : {}),
+        onTrace: (event) => {
+          const text = explainEvent(event);
+          if (text !== null) narrate.push({ t: event.t, node: event.node, text });
+        },
+      });
+      cluster = started;
+      if (fastForwardTo !== undefined) {
+        await started.advanceTo(fastForwardTo);
+        set({ clockMs: fastForwardTo });
+      }
+      set({ status: 'running' });
+      await started.refreshMachines();
+      publish();
+      flushNarration();
+      lastFrameWall = 0;
+      frame = requestAnimationFrame(tick);
+    } catch (error) {
+      set({ status: 'error', error: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
+  return {
+    status: 'starting',
+    error: null,
+    view: null,
+    clockMs: 0,
+    speed: DEFAULT_SPEED,
+    paused: false,
+    stopAtMs: null,
+    scrubMs: null,
+    history: [],
+    narration: [],
+    selection: null,
+    seed: 1,
+    nodes: 5,
+    config: null,
+    notice: null,
+
+    start: (options) => launch(options),
+
+    async act(action) {
+      if (!cluster) return;
+      const { scrubMs } = get();
+      if (scrubMs !== null && scrubMs < cluster.nowMs) {
+        // Acting in the past forks the run: replay it up to that moment, then act there.
+        const past = cluster.scenario();
+        const forked: Scenario = { ...past, actions: past.actions.filter((a) => a.atMs <= scrubMs), runUntilMs: scrubMs };
+        await launch({ seed: past.seed, nodes: past.nodes, scenario: forked, paused: get().paused }, scrubMs);
+      }
+      const live = cluster as LiveCluster | null;
+      if (!live) return;
+      await live.act(action);
+      set({ clockMs: Math.max(get().clockMs, live.nowMs), scrubMs: null });
+      publish();
+      flushNarration();
+    },
+
+    setSpeed: (speed) => set({ speed }),
+    setPaused: (paused) => {
+      lastFrameWall = 0;
+      set({ paused, ...(paused ? {} : { scrubMs: null }) });
+    },
+
+    async step() {
+      if (!cluster) return;
+      set({ paused: true, scrubMs: null });
+      await cluster.step();
+      set({ clockMs: Math.max(get().clockMs, cluster.nowMs) });
+      publish();
+      flushNarration();
+    },
+
+    scrubTo: (ms) => set({ scrubMs: ms === null || !cluster || ms >= cluster.nowMs ? null : ms, ...(ms !== null ? { paused: true } : {}) }),
+    select: (selection) => set({ selection }),
+
+    exportScenario() {
+      if (!cluster) throw new Error('the cluster has not started');
+      return formatScenario(cluster.scenario());
+    },
+
+    async importScenario(text) {
+      let scenario: Scenario;
+      try {
+        scenario = parseScenarioText(text);
+      } catch (error) {
+        set({ notice: `Import failed: ${error instanceof Error ? error.message : String(error)}` });
+        return;
+      }
+      set({ notice: null });
+      await launch({ seed: scenario.seed, nodes: scenario.nodes, scenario, paused: false });
+    },
+
+    notify: (notice) => set({ notice }),
+  };
+});
+
+/** The view at the moment shown: the scrubbed one from the history, or the live one. */
+export function shownView(state: PlaygroundState): LiveView | null {
+  if (state.scrubMs === null) return state.view;
+  const { history } = state;
+  let low = 0;
+  let high = history.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (history[mid]!.nowMs <= state.scrubMs) low = mid;
+    else high = mid - 1;
+  }
+  return history[low] ?? state.view;
+}
+
+/** The clock shown: the scrubbed moment, or the live clock. */
+export function shownClock(state: PlaygroundState): number {
+  return state.scrubMs ?? state.clockMs;
+}
