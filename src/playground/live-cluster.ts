@@ -135,13 +135,17 @@ export class LiveCluster {
     return this.sim.now;
   }
 
-  /** Run every event due at or before `ms`, then set the clock there. Stops early (returns false) past `deadline` (wall ms). */
+  /**
+   * Run every event due at or before `ms`, then set the clock there. Past `wallDeadline` (by `now()`) it stops
+   * early and returns false, but only between milliseconds: whenever it returns, every event at or before the
+   * clock has run, so the run so far is exactly what a scenario ending at the clock replays.
+   */
   advanceTo(ms: number, wallDeadline = Infinity, now: () => number = () => 0): Promise<boolean> {
     return this.exclusive(async () => {
       const target = Math.floor(ms);
       while (this.sim.nextEventAt() <= target) {
         if (this.disposed) return false;
-        if (now() > wallDeadline) return false;
+        if (this.sim.nextEventAt() > this.sim.now && now() > wallDeadline) return false;
         await this.host.run(this.sim.nextWork()!);
       }
       if (target > this.sim.now) this.sim.runUntil(target);
@@ -149,14 +153,11 @@ export class LiveCluster {
     });
   }
 
-  /** Run the next event, whenever it is due. Returns false when nothing is pending. */
-  step(): Promise<boolean> {
-    return this.exclusive(async () => {
-      const work = this.sim.nextWork();
-      if (!work) return false;
-      await this.host.run(work);
-      return true;
-    });
+  /** Move the clock to the next moment anything happens and run what happens then. False when nothing is pending. */
+  async step(): Promise<boolean> {
+    const next = this.sim.nextEventAt();
+    if (next === Infinity) return false;
+    return this.advanceTo(next);
   }
 
   nextEventAt(): number {

@@ -76,7 +76,8 @@ let cluster: LiveCluster | null = null;
 let frame = 0;
 let lastFrameWall = 0;
 let lastMachineRefresh = 0;
-let ticking = false;
+/** The cluster whose frame is running events; a disposed cluster's frame may never finish, and is forgotten. */
+let ticking: LiveCluster | null = null;
 
 /** The cluster behind the store (for tests and automation). */
 export function liveCluster(): LiveCluster | null {
@@ -104,8 +105,9 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
 
   const tick = async (wall: number) => {
     frame = requestAnimationFrame(tick);
-    if (ticking || !cluster) return;
-    ticking = true;
+    const current = cluster;
+    if (!current || ticking === current) return;
+    ticking = current;
     try {
       const state = get();
       const elapsed = lastFrameWall === 0 ? 0 : Math.min(100, wall - lastFrameWall);
@@ -114,22 +116,24 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
         let target = state.clockMs + elapsed * state.speed;
         if (state.stopAtMs !== null && target >= state.stopAtMs) target = state.stopAtMs;
         const deadline = performance.now() + FRAME_BUDGET_MS;
-        const caughtUp = await cluster.advanceTo(target, deadline, () => performance.now());
+        const caughtUp = await current.advanceTo(target, deadline, () => performance.now());
+        if (cluster !== current) return;
         // When events take longer than the frame allows, the clock waits for them rather than skipping.
-        const clockMs = caughtUp ? target : cluster.nowMs;
+        const clockMs = caughtUp ? target : current.nowMs;
         const reachedStop = state.stopAtMs !== null && clockMs >= state.stopAtMs;
         set({ clockMs, ...(reachedStop ? { paused: true, stopAtMs: null } : {}) });
       }
       if (wall - lastMachineRefresh > MACHINE_REFRESH_MS) {
         lastMachineRefresh = wall;
-        await cluster.refreshMachines();
+        await current.refreshMachines();
+        if (cluster !== current) return;
       }
       publish();
       flushNarration();
     } catch (error) {
       set({ status: 'error', error: error instanceof Error ? error.message : String(error) });
     } finally {
-      ticking = false;
+      if (ticking === current) ticking = null;
     }
   };
 

@@ -1,12 +1,18 @@
-// A first page: it runs a scenario file in a Web Worker and shows where the cluster ended up and why.
-// The interactive playground (issue 5) grows from here.
-import { wrap } from 'comlink';
-import { useEffect, useMemo, useState } from 'react';
-import { explainEvent } from '../sim/explain.ts';
+// The playground page: a live cluster (each node in its own Web Worker) drawn on a ring, its logs and state
+// machines, the narration of every decision, and the controls. The URL sets the run (SPEC §7):
+// `/?seed=42&nodes=5&speed=0.01&paused=1`, or `/#scenario=<base64url>` to replay a scenario file.
+import { useEffect, useState } from 'react';
+import { parseScenarioText, NODES_MAX, type Scenario } from '../sim/scenario.ts';
+import type { Violation } from '../sim/safety-checker.ts';
+import { DEFAULT_SPEED, liveCluster, shownClock, usePlayground, type StartOptions } from '../playground/store.ts';
 import { ClusterRing } from './cluster-ring.tsx';
-import { clusterAt } from './replay.ts';
-import type { ScenarioRun, ScenarioRunner } from '../worker/scenario-runner.worker.ts';
+import { ClusterSettings, Controls } from './controls.tsx';
+import { EventLog } from './event-log.tsx';
+import { Inspector } from './inspector.tsx';
+import { LogGrid } from './log-grid.tsx';
+import { MachinePanel } from './machine-panel.tsx';
 import { encodeScenarioLink, scenarioFromHash } from './scenario-link.ts';
+import { ShortcutsOverlay, useShortcuts } from './shortcuts.tsx';
 import './app.css';
 
 /** The shipped lessons (scenarios/*.json), by file name. */
@@ -15,226 +21,232 @@ const LESSONS: Record<string, string> = Object.fromEntries(
     ([path, text]) => [path.split('/').pop()!.replace(/\.json$/, ''), text],
   ),
 );
-const DEFAULT_LESSON = 'first-election';
 
-type State = { status: 'running' } | { status: 'done'; run: ScenarioRun } | { status: 'error'; message: string };
+/** What the URL asks for; a malformed part becomes a notice, and the rest still applies. */
+export function startFromLocation(search: string, hash: string): { options: StartOptions; speed: number; problem: string | null } {
+  const params = new URLSearchParams(search);
+  let problem: string | null = null;
+  const whole = (name: string, min: number, max: number, fallback: number): number => {
+    const text = params.get(name);
+    if (text === null) return fallback;
+    const value = Number(text);
+    if (Number.isInteger(value) && value >= min && value <= max) return value;
+    problem = `${name}: expected a whole number from ${min} to ${max}, got "${text}"`;
+    return fallback;
+  };
+  const seed = whole('seed', 0, 2 ** 32 - 1, Math.floor(Math.random() * 100_000)); // the page may draw: the run is then fixed by it
+  const nodes = whole('nodes', 1, NODES_MAX, 5);
+  const speedText = params.get('speed');
+  let speed = DEFAULT_SPEED;
+  if (speedText !== null) {
+    const value = Number(speedText);
+    if (value >= 0.001 && value <= 10) speed = value;
+    else problem = `speed: expected a number from 0.001 to 10, got "${speedText}"`;
+  }
+  const paused = params.get('paused') === '1';
+  let scenario: Scenario | undefined;
+  try {
+    const text = scenarioFromHash(hash);
+    if (text !== null) scenario = parseScenarioText(text);
+  } catch (error) {
+    problem = `The shared scenario cannot be opened: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return { options: { seed, nodes, paused, ...(scenario ? { scenario } : {}) }, speed, problem };
+}
 
 export function App() {
-  const [state, setState] = useState<State>({ status: 'running' });
-  const [hash, setHash] = useState(window.location.hash);
+  const status = usePlayground((s) => s.status);
+  const error = usePlayground((s) => s.error);
+  const notice = usePlayground((s) => s.notice);
+  const [tab, setTab] = useState<'events' | 'inspector' | 'machines'>('events');
+  const selection = usePlayground((s) => s.selection);
+  const [theme, setTheme] = useState<'light' | 'dark'>(() => (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+  useShortcuts();
 
   useEffect(() => {
-    const onHashChange = () => setHash(window.location.hash);
+    document.documentElement.dataset['theme'] = theme;
+  }, [theme]);
+
+  useEffect(() => {
+    const load = () => {
+      const { options, speed, problem } = startFromLocation(location.search, location.hash);
+      const store = usePlayground.getState();
+      store.setSpeed(speed);
+      store.notify(problem);
+      void store.start(options);
+    };
+    load();
+    const onHashChange = () => {
+      // Our own Share link writes the hash of the run already showing: no need to restart it.
+      const current = liveCluster();
+      if (current && location.hash === `#scenario=${encodeScenarioLink(usePlayground.getState().exportScenario())}`) return;
+      load();
+    };
     window.addEventListener('hashchange', onHashChange);
     return () => window.removeEventListener('hashchange', onHashChange);
   }, []);
 
   useEffect(() => {
-    setState({ status: 'running' });
-    const worker = new Worker(new URL('../worker/scenario-runner.worker.ts', import.meta.url), { type: 'module' });
-    const runner = wrap<ScenarioRunner>(worker);
-    let text: string;
-    try {
-      text = scenarioFromHash(hash) ?? LESSONS[DEFAULT_LESSON]!;
-    } catch (error) {
-      setState({ status: 'error', message: (error as Error).message });
-      worker.terminate();
-      return;
-    }
-    runner.run(text).then(
-      (run) => setState({ status: 'done', run }),
-      (error: unknown) => setState({ status: 'error', message: error instanceof Error ? error.message : String(error) }),
-    );
-    return () => worker.terminate();
-  }, [hash]);
+    if (selection) setTab('inspector');
+  }, [selection]);
 
-  const shown = Object.keys(LESSONS).find((name) => scenarioFromHashOrNull(hash) === LESSONS[name]) ?? (hash ? '' : DEFAULT_LESSON);
   return (
-    <main>
-      <h1>Raft Playground</h1>
-      <label className="lesson">
-        Lesson{' '}
-        <select
-          value={shown}
-          onChange={(event) => {
-            window.location.hash = `scenario=${encodeScenarioLink(LESSONS[event.target.value]!)}`;
-          }}
-        >
-          {shown === '' && <option value="">(a shared scenario)</option>}
-          {Object.keys(LESSONS).map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </label>
-      {state.status === 'running' && <p aria-live="polite">Running the scenario in a Web Worker…</p>}
-      {state.status === 'error' && (
-        <p role="alert" className="error">
-          This scenario cannot run: {state.message}
+    <div className="page">
+      <header className="top">
+        <h1>Raft Playground</h1>
+        <LessonPicker />
+        <Clock />
+        <Controls />
+        <button type="button" className="theme" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Dark theme" aria-pressed={theme === 'dark'}>
+          {theme === 'dark' ? '☀' : '☾'}
+        </button>
+      </header>
+      {notice && (
+        <p className="notice" role="status">
+          {notice}{' '}
+          <button type="button" onClick={() => usePlayground.getState().notify(null)} aria-label="Dismiss">
+            ✕
+          </button>
         </p>
       )}
-      {state.status === 'done' && <ScenarioReport run={state.run} />}
-    </main>
-  );
-}
-
-function scenarioFromHashOrNull(hash: string): string | null {
-  try {
-    return scenarioFromHash(hash);
-  } catch {
-    return null;
-  }
-}
-
-function ScenarioReport({ run }: { run: ScenarioRun }) {
-  const { result } = run;
-  return (
-    <>
-      {run.description && <p className="description">{run.description}</p>}
-      {result.violations.length > 0 && (
-        <div role="alert" className="alarm" data-testid="safety-alarm">
-          <strong>Safety broken.</strong> The checker found {result.violations.length === 1 ? 'a violation' : `${result.violations.length} violations`}:
-          <ul>
-            {result.violations.slice(0, 5).map((v, i) => (
-              <li key={i}>
-                <span className="time">{v.t} ms</span> {v.invariant}: {v.message}
-              </li>
-            ))}
-          </ul>
-        </div>
+      {status === 'error' && (
+        <p role="alert" className="error">
+          The cluster stopped: {error}
+        </p>
       )}
-      <Replay run={run} />
-      <p>
-        After {result.endMs} ms of simulated time:{' '}
-        {result.leader === null ? 'no leader' : `S${result.leader} leads`}. Trace fingerprint{' '}
-        <code data-testid="trace-hash">{result.traceHash}</code> over {result.events.toLocaleString('en')} events;{' '}
-        <span data-testid="violations">{result.violations.length === 0 ? 'no safety violations' : `${result.violations.length} safety violations`}</span>.
-      </p>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Node</th>
-            <th scope="col">Status</th>
-            <th scope="col">Role</th>
-            <th scope="col">Term</th>
-            <th scope="col">Commit</th>
-            <th scope="col">Last index</th>
-          </tr>
-        </thead>
-        <tbody>
-          {result.nodes.map((node) => (
-            <tr key={node.id}>
-              <th scope="row">S{node.id}</th>
-              <td>{node.status}</td>
-              <td>{node.role}</td>
-              <td>{node.term}</td>
-              <td>{node.commitIndex}</td>
-              <td>{node.lastLogIndex}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <h2>What happened</h2>
-      <ol className="events">
-        {run.explained.map((event, i) => (
-          <li key={i}>
-            <span className="time">{event.t} ms</span> {event.text}
-          </li>
-        ))}
-      </ol>
-    </>
+      <SafetyAlarm />
+      <main className="stage">
+        <section className="left" aria-label="Cluster">
+          <ClusterRing />
+          <Scrubber />
+          <RunFacts />
+        </section>
+        <section className="right">
+          <LogGrid />
+          <div className="tabs" role="tablist" aria-label="Details">
+            {(
+              [
+                ['events', 'What happened'],
+                ['inspector', 'Inspector'],
+                ['machines', 'State machines'],
+              ] as const
+            ).map(([id, label]) => (
+              <button key={id} type="button" role="tab" aria-selected={tab === id} onClick={() => setTab(id)}>
+                {label}
+              </button>
+            ))}
+          </div>
+          <div className="tab-body" role="tabpanel">
+            {tab === 'events' && <EventLog />}
+            {tab === 'inspector' && <Inspector />}
+            {tab === 'machines' && <MachinePanel />}
+          </div>
+          <ClusterSettings />
+        </section>
+      </main>
+      <ShortcutsOverlay />
+    </div>
   );
 }
 
-/** How many of the latest explanations the narration beside the ring shows. */
-const NARRATED_SHOWN = 8;
-
-/** Replay speed: simulated milliseconds per real second (a tenth of real time, slow enough to follow). */
-const REPLAY_MS_PER_SECOND = 100;
-
-function Replay({ run }: { run: ScenarioRun }) {
-  const endMs = run.result.endMs;
-  const [atMs, setAtMs] = useState(endMs);
-  const [playing, setPlaying] = useState(false);
-  const ids = useMemo(() => run.result.nodes.map((n) => n.id), [run]);
-  const view = useMemo(() => clusterAt(run.events, ids, atMs), [run, ids, atMs]);
-  const narrated = useMemo(
-    // Decisions, not deliveries: a dropped message is shown dying on the ring instead.
-    () => run.events.flatMap((event) => {
-      const text = event.type === 'drop' ? null : explainEvent(event);
-      return text === null ? [] : [{ t: event.t, text }];
-    }),
-    [run],
-  );
-  const latest = useMemo(() => {
-    let end = 0;
-    while (end < narrated.length && narrated[end]!.t <= atMs) end++;
-    return narrated.slice(Math.max(0, end - NARRATED_SHOWN), end).reverse();
-  }, [narrated, atMs]);
-  const atMsRef = useRefOf(atMs);
-
-  useEffect(() => {
-    if (!playing) return;
-    let last = performance.now();
-    let frame = requestAnimationFrame(function advance(now) {
-      const next = Math.min(endMs, atMsRef.current + ((now - last) / 1000) * REPLAY_MS_PER_SECOND);
-      last = now;
-      atMsRef.current = next;
-      setAtMs(next);
-      if (next >= endMs) setPlaying(false);
-      else frame = requestAnimationFrame(advance);
-    });
-    return () => cancelAnimationFrame(frame);
-  }, [playing, endMs, atMsRef]);
-
+function LessonPicker() {
   return (
-    <section className="replay" aria-label="Replay">
-      <div className="replay-stage">
-        <ClusterRing view={view} />
-        <ol className="narration" aria-label="Just now" data-testid="narration">
-          {latest.map((line, i) => (
-            <li key={`${line.t}-${i}`}>
-              <span className="time">{line.t} ms</span> {line.text}
-            </li>
-          ))}
-        </ol>
-      </div>
-      <div className="replay-controls">
-        <button
-          type="button"
-          onClick={() => {
-            if (!playing && atMs >= endMs) setAtMs((atMsRef.current = 0));
-            setPlaying(!playing);
-          }}
-        >
-          {playing ? 'Pause' : atMs >= endMs ? 'Replay' : 'Resume'}
-        </button>
-        <label>
-          Time{' '}
-          <input
-            type="range"
-            min={0}
-            max={endMs}
-            step={1}
-            value={Math.round(atMs)}
-            onChange={(event) => {
-              setPlaying(false);
-              setAtMs((atMsRef.current = Number(event.target.value)));
-            }}
-          />
-        </label>
-        <span data-testid="clock" data-ms={Math.round(atMs)} className="clock">
-          {Math.round(atMs)} ms
-        </span>
-      </div>
-    </section>
+    <label className="lesson">
+      Lesson{' '}
+      <select
+        value=""
+        onChange={(event) => {
+          const text = LESSONS[event.target.value];
+          if (text) location.hash = `scenario=${encodeScenarioLink(text)}`;
+        }}
+      >
+        <option value="">Free play</option>
+        {Object.keys(LESSONS).map((name) => (
+          <option key={name} value={name}>
+            {name.replace(/-/g, ' ')}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
-/** A ref that follows a value, for animation frames that must read the latest one. */
-function useRefOf<T>(value: T): { current: T } {
-  const [ref] = useState(() => ({ current: value }));
-  ref.current = value;
-  return ref;
+function Clock() {
+  const ms = usePlayground(shownClock);
+  const scrubbed = usePlayground((s) => s.scrubMs !== null);
+  return (
+    <span className="clock" data-testid="clock" data-ms={Math.floor(ms)} aria-label={`virtual time ${(ms / 1000).toFixed(3)} seconds`}>
+      {scrubbed && <span className="past">past </span>}
+      {(ms / 1000).toFixed(3)} s
+    </span>
+  );
+}
+
+const NO_VIOLATIONS: readonly Violation[] = [];
+
+function SafetyAlarm() {
+  const violations = usePlayground((s) => s.view?.violations ?? NO_VIOLATIONS);
+  if (violations.length === 0) return null;
+  return (
+    <div role="alert" className="alarm" data-testid="safety-alarm">
+      <strong>Safety broken.</strong> The checker found {violations.length === 1 ? 'a violation' : `${violations.length} violations`}:{' '}
+      {violations.slice(0, 2).map((v, i) => (
+        <span key={i}>
+          {v.invariant} at {(v.t / 1000).toFixed(3)} s: {v.message}.{' '}
+        </span>
+      ))}
+    </div>
+  );
+}
+
+/** Back through the run's history; acting in the past forks the run from there. */
+function Scrubber() {
+  const first = usePlayground((s) => s.history[0]?.nowMs ?? 0);
+  const last = usePlayground((s) => s.view?.nowMs ?? 0);
+  const shown = usePlayground(shownClock);
+  const scrubbed = usePlayground((s) => s.scrubMs !== null);
+  return (
+    <div className="scrubber">
+      <label>
+        History{' '}
+        <input
+          type="range"
+          aria-label="History"
+          min={first}
+          max={Math.max(first, last)}
+          step={1}
+          value={Math.min(Math.floor(shown), last)}
+          onChange={(event) => usePlayground.getState().scrubTo(Number(event.target.value))}
+        />
+      </label>
+      {scrubbed && (
+        <button type="button" onClick={() => usePlayground.getState().scrubTo(null)}>
+          Back to now
+        </button>
+      )}
+      {scrubbed && <span className="hint">Acting now forks the run from this moment.</span>}
+    </div>
+  );
+}
+
+function RunFacts() {
+  const seed = usePlayground((s) => s.seed);
+  const leader = usePlayground((s) => s.view?.leader ?? null);
+  const [hash, setHash] = useState<string | null>(null);
+  return (
+    <p className="facts">
+      Seed <span data-testid="seed">{seed}</span> · {leader === null ? 'no leader' : `S${leader} leads`} ·{' '}
+      <button
+        type="button"
+        className="link"
+        onClick={async () => {
+          const cluster = liveCluster();
+          if (cluster) setHash((await cluster.result()).traceHash);
+        }}
+      >
+        Trace fingerprint
+      </button>{' '}
+      {hash && <code data-testid="trace-hash">{hash}</code>}
+    </p>
+  );
 }

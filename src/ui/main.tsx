@@ -1,9 +1,35 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { liveCluster, usePlayground } from '../playground/store.ts';
+import type { Action } from '../playground/live-cluster.ts';
+import type { SimResult } from '../sim/simulation.ts';
 import { App } from './app.tsx';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html has no #root element');
+
+/** Automation hooks (SPEC §7, documented in the README): for scripts that need more than the DOM shows. */
+declare global {
+  interface Window {
+    raftPlayground: {
+      /** SPEC §4's result for the run so far (trace hash, nodes, violations). */
+      result(): Promise<SimResult | null>;
+      /** The run so far as a scenario file. */
+      exportScenario(): string;
+      /** The virtual time the cluster has reached. */
+      nowMs(): number;
+      /** Do a scenario action now, as the controls do (recorded in the run). */
+      act(action: Action): Promise<void>;
+    };
+  }
+}
+
+window.raftPlayground = {
+  result: async () => (await liveCluster()?.result()) ?? null,
+  exportScenario: () => usePlayground.getState().exportScenario(),
+  nowMs: () => liveCluster()?.nowMs ?? 0,
+  act: (action) => usePlayground.getState().act(action),
+};
 
 createRoot(container).render(
   <StrictMode>

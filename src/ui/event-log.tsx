@@ -1,0 +1,56 @@
+// What happened and why, one sentence per event, newest at the bottom. It follows the newest line unless
+// the reader has scrolled up to read an older one; when scrubbed into the past it stops at the moment shown.
+import { useLayoutEffect, useRef, useState } from 'react';
+import { shownClock, shownView, usePlayground } from '../playground/store.ts';
+import { countUpTo, decodeRoles, encodeRoles, formatSeconds } from './panel-format.ts';
+import { RoleBadge } from './role-badge.tsx';
+import './panels.css';
+
+/** How close to the bottom (px) still counts as "at the bottom". */
+const FOLLOW_SLACK_PX = 24;
+
+export function EventLog() {
+  const narration = usePlayground((s) => s.narration);
+  // Numbers and strings, so that the clock moving every frame re-renders only when a line appears.
+  const count = usePlayground((s) => countUpTo(s.narration, shownClock(s)));
+  const encodedRoles = usePlayground((s) => {
+    const view = shownView(s);
+    return view ? encodeRoles(view.nodes) : '';
+  });
+  const roles = decodeRoles(encodedRoles);
+  const listRef = useRef<HTMLOListElement>(null);
+  const [following, setFollowing] = useState(true);
+
+  useLayoutEffect(() => {
+    const list = listRef.current;
+    if (following && list) list.scrollTop = list.scrollHeight;
+  }, [following, count, narration]);
+
+  const lines = narration.slice(0, count);
+  return (
+    <section className="panel event-log" data-testid="event-log" aria-label="Event log">
+      <h2 className="panel-title">What happened</h2>
+      <ol
+        ref={listRef}
+        className="event-lines"
+        onScroll={(event) => {
+          const list = event.currentTarget;
+          setFollowing(list.scrollHeight - list.scrollTop - list.clientHeight <= FOLLOW_SLACK_PX);
+        }}
+      >
+        {lines.length === 0 ? <li className="hint">Nothing has happened yet.</li> : null}
+        {lines.map((line, i) => (
+          <li key={i} className="event-line" data-testid="event-line">
+            <span className="event-time">{formatSeconds(line.t)}</span> <RoleBadge id={line.node} role={roles.get(line.node)} />{' '}
+            <span className="event-text">{line.text}</span>
+          </li>
+        ))}
+      </ol>
+      {following ? null : (
+        <button type="button" className="panel-button follow-button" onClick={() => setFollowing(true)}>
+          ↓ Newest
+        </button>
+      )}
+    </section>
+  );
+}

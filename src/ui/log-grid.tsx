@@ -1,0 +1,172 @@
+// Every node's log, one row per node and one column per index, so that the rows line up and a reader sees
+// where logs agree, where they diverge (§5.3) and how far each node has committed and applied (§5.4).
+import type { NodeId } from '../core/types.ts';
+import type { LiveNode } from '../playground/live-cluster.ts';
+import { shownView, usePlayground } from '../playground/store.ts';
+import {
+  cellAt,
+  chooseLogWindow,
+  findLeader,
+  LOG_GRID_COLUMNS,
+  MARKER_LETTER,
+  MARKER_NAME,
+  placeMarkers,
+  rowMarkers,
+  shortLabel,
+  showsIndexLabel,
+  termTone,
+  windowIndexes,
+  type LogWindow,
+  type Marker,
+} from './log-grid-model.ts';
+import { ROLE_NAME } from './panel-format.ts';
+import { RoleBadge } from './role-badge.tsx';
+import './panels.css';
+
+/** Widths in rem, as panels.css has them: the node names, then each index. */
+const NAME_COLUMN_REM = 3.3;
+const INDEX_COLUMN_REM = 1.5;
+
+export function LogGrid({ columns = LOG_GRID_COLUMNS }: { columns?: number }) {
+  const view = usePlayground(shownView);
+  const selection = usePlayground((s) => s.selection);
+  if (!view) return <section className="panel log-grid-panel" aria-label="Logs" aria-busy="true" />;
+
+  const logWindow = chooseLogWindow(view.nodes, columns);
+  const indexes = windowIndexes(logWindow);
+  const leader = findLeader(view.nodes, view.leader);
+  const selectedNode: NodeId | null = selection?.kind === 'node' ? selection.id : null;
+
+  return (
+    <section className="panel log-grid-panel" aria-label="Logs">
+      <h2 className="panel-title">Logs</h2>
+      <div className="panel-scroll">
+        <table className="log-grid" style={{ width: `${NAME_COLUMN_REM + indexes.length * INDEX_COLUMN_REM}rem` }}>
+          <thead>
+            <tr>
+              <th scope="col" className="log-corner">
+                index
+              </th>
+              {indexes.map((index) => (
+                <th key={index} scope="col" className="log-index">
+                  {showsIndexLabel(index, logWindow) ? index : ''}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          {view.nodes.map((node) => (
+            <LogRow key={node.id} node={node} leader={leader} logWindow={logWindow} indexes={indexes} selected={node.id === selectedNode} />
+          ))}
+        </table>
+      </div>
+      <p className="legend">
+        <span className="legend-cell legend-committed">3</span> committed <span className="legend-cell legend-uncommitted">3</span> not yet
+        committed <span className="legend-cell legend-compacted" /> in the snapshot · <b className="marker marker-commit">C</b> commitIndex{' '}
+        <b className="marker marker-applied">A</b> lastApplied <b className="marker marker-match">M</b> leader's matchIndex{' '}
+        <b className="marker marker-next">N</b> leader's nextIndex (§5.3)
+      </p>
+    </section>
+  );
+}
+
+function LogRow({
+  node,
+  leader,
+  logWindow,
+  indexes,
+  selected,
+}: {
+  node: LiveNode;
+  leader: LiveNode | null;
+  logWindow: LogWindow;
+  indexes: readonly number[];
+  selected: boolean;
+}) {
+  const down = node.status === 'down';
+  const placed = placeMarkers(rowMarkers(node, leader), logWindow);
+  const roleShown = down ? 'down' : node.role;
+  return (
+    <tbody className={`log-row${down ? ' is-down' : ''}${selected ? ' is-selected' : ''}`} data-node={node.id}>
+      <tr className="log-cells">
+        <th scope="row" className="log-node">
+          <button
+            type="button"
+            className="log-node-button"
+            aria-pressed={selected}
+            aria-label={`S${node.id}, ${ROLE_NAME[roleShown]}`}
+            onClick={() => usePlayground.getState().select({ kind: 'node', id: node.id })}
+          >
+            <RoleBadge id={node.id} role={roleShown} />
+            {down ? <span className="log-down">down</span> : null}
+          </button>
+        </th>
+        {indexes.map((index) => (
+          <LogCellView key={index} node={node} index={index} />
+        ))}
+      </tr>
+      <tr className="log-markers">
+        <td className="log-outside" title={placed.outside.length > 0 ? placed.outside.map(describeMarker).join('; ') : undefined}>
+          {placed.outside.map((marker) => (
+            <span key={marker.kind} className={`marker marker-${marker.kind}`}>
+              {MARKER_LETTER[marker.kind]}
+              {marker.index}
+            </span>
+          ))}
+        </td>
+        {indexes.map((index) => {
+          const here = placed.byIndex.get(index);
+          return (
+            <td key={index} className="marker-cell" title={here ? here.map(describeMarker).join('; ') : undefined}>
+              {here?.map((marker) => (
+                <span key={marker.kind} className={`marker marker-${marker.kind}`}>
+                  {MARKER_LETTER[marker.kind]}
+                </span>
+              ))}
+            </td>
+          );
+        })}
+      </tr>
+    </tbody>
+  );
+}
+
+function LogCellView({ node, index }: { node: LiveNode; index: number }) {
+  const cell = cellAt(node, index);
+  const testId = `entry-${node.id}-${index}`;
+  switch (cell.kind) {
+    case 'empty':
+      return <td className="cell cell-empty" />;
+    case 'compacted':
+      return (
+        <td
+          className="cell cell-compacted"
+          data-testid={testId}
+          data-committed="true"
+          data-compacted="true"
+          {...(cell.term !== null ? { 'data-term': cell.term } : {})}
+          title={`S${node.id} index ${index}: compacted into the snapshot${cell.term !== null ? ` (term ${cell.term})` : ''} (§7)`}
+        >
+          <span className="cell-term">{cell.term ?? ''}</span>
+        </td>
+      );
+    case 'entry': {
+      const { entry, committed } = cell;
+      return (
+        <td
+          className={`cell cell-entry term-${termTone(entry.term)} ${committed ? 'is-committed' : 'is-uncommitted'}`}
+          data-testid={testId}
+          data-term={entry.term}
+          data-committed={committed ? 'true' : 'false'}
+          title={`S${node.id} index ${index}, term ${entry.term}: ${entry.label} (${committed ? 'committed' : 'not committed'})`}
+        >
+          <span className="cell-term">{entry.term}</span>
+          <span className="cell-label">{shortLabel(entry)}</span>
+        </td>
+      );
+    }
+  }
+}
+
+function describeMarker(marker: Marker): string {
+  return `${MARKER_NAME[marker.kind]} ${marker.index}`;
+}
