@@ -1,4 +1,4 @@
-// `raft-playground bench sim`: figures, never pass/fail. Wall time is read here, in the CLI, never in the
+// `raft-playground bench sim|check|cluster`: figures, never pass/fail. Wall time is read here, in the CLI, never in the
 // simulator: the simulator only ever sees virtual time.
 import { SeededRandom } from '../core/random.ts';
 import { checkKvHistory, type KvOperation } from '../check/kv-linearizability.ts';
@@ -7,15 +7,18 @@ import { ReplicatedService } from '../machines/replicated-service.ts';
 import { ClientFleet } from '../sim/clients.ts';
 import { Simulation } from '../sim/simulation.ts';
 import { UsageError } from './args.ts';
+import { benchCluster } from './bench-cluster.ts';
 import type { Command } from './main.ts';
 
 export const benchCommand: Command = {
-  summary: 'Print measured figures: `bench sim` (simulator speed and throughput), `bench check` (checker and state machines).',
+  summary:
+    'Print measured figures: `bench sim` (simulator speed and throughput), `bench check` (checker and state machines), `bench cluster [--seconds 10] [--etcd auto|off]` (real node processes, and etcd when on the PATH).',
   async run(argv) {
     const [target, ...rest] = argv;
+    if (target === 'cluster') return benchCluster(rest);
     if (rest.length > 0) throw new UsageError(`bench takes one target, got '${argv.join(' ')}'.`);
     if (target === 'check') return benchCheck();
-    if (target !== 'sim') throw new UsageError(`bench expects the target 'sim' or 'check', got ${target === undefined ? 'nothing' : `'${target}'`}.`);
+    if (target !== 'sim') throw new UsageError(`bench expects the target 'sim', 'check' or 'cluster', got ${target === undefined ? 'nothing' : `'${target}'`}.`);
     for (const checkSafety of [true, false]) {
       const speed = measureSimulatedSpeed(checkSafety);
       process.stdout.write(

@@ -7,7 +7,22 @@
 // message plus usage and exits 2.
 import { UsageError } from './args.ts';
 import { benchCommand } from './bench-command.ts';
+import {
+  ackCommand,
+  casCommand,
+  claimCommand,
+  delCommand,
+  enqueueCommand,
+  getCommand,
+  nackCommand,
+  putCommand,
+  snapshotCommand,
+  statusCommand,
+  transferCommand,
+} from './client-commands.ts';
+import { clusterCommand } from './cluster-command.ts';
 import { fuzzCommand } from './fuzz-command.ts';
+import { nodeCommand } from './node-command.ts';
 import { simCommand } from './sim-command.ts';
 
 export interface Command {
@@ -21,6 +36,19 @@ export const commands: Record<string, Command> = {
   sim: simCommand,
   fuzz: fuzzCommand,
   bench: benchCommand,
+  node: nodeCommand,
+  cluster: clusterCommand,
+  status: statusCommand,
+  put: putCommand,
+  get: getCommand,
+  del: delCommand,
+  cas: casCommand,
+  enqueue: enqueueCommand,
+  claim: claimCommand,
+  ack: ackCommand,
+  nack: nackCommand,
+  transfer: transferCommand,
+  snapshot: snapshotCommand,
 };
 
 export function usage(): string {
