@@ -6,7 +6,7 @@ import { parseScenarioText, NODES_MAX, type Scenario } from '../sim/scenario.ts'
 import type { Violation } from '../sim/safety-checker.ts';
 import { DEFAULT_SPEED, liveCluster, shownClock, usePlayground, type StartOptions } from '../playground/store.ts';
 import { ClusterRing } from './cluster-ring.tsx';
-import { ClusterSettings, Controls } from './controls.tsx';
+import { ClientControls, ClusterSettings, NodeControls, PaceControls, RunControls, ScenarioControls } from './controls.tsx';
 import { EventLog } from './event-log.tsx';
 import { Inspector } from './inspector.tsx';
 import { LogGrid } from './log-grid.tsx';
@@ -96,7 +96,11 @@ export function App() {
         <h1>Raft Playground</h1>
         <LessonPicker />
         <Clock />
-        <Controls />
+        <section className="controls" aria-label="Controls">
+          <PaceControls />
+          <RunControls />
+          <ScenarioControls />
+        </section>
         <button type="button" className="theme" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Dark theme" aria-pressed={theme === 'dark'}>
           {theme === 'dark' ? '☀' : '☾'}
         </button>
@@ -119,6 +123,10 @@ export function App() {
         <section className="left" aria-label="Cluster">
           <ClusterRing />
           <Scrubber />
+          <section className="controls" aria-label="Node and client controls">
+            <NodeControls />
+            <ClientControls />
+          </section>
           <RunFacts />
         </section>
         <section className="right">

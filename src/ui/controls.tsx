@@ -89,21 +89,142 @@ function Group({ label, children, className }: { label: string; children: ReactN
   );
 }
 
-export function Controls() {
+/** The store's view and whether the cluster can take actions now. */
+function useRunning(): { view: LiveView | null; running: boolean } {
   const view = usePlayground(shownView);
   const status = usePlayground((s) => s.status);
+  return { view, running: status === 'running' && view !== null };
+}
+
+/** Pause / Resume, Step, Speed. */
+export function PaceControls() {
+  const { running } = useRunning();
   const paused = usePlayground((s) => s.paused);
   const speed = usePlayground((s) => s.speed);
-  const selection = usePlayground((s) => s.selection);
+  return (
+    <Group label="Pace">
+      <button type="button" className="primary" onClick={() => usePlayground.getState().setPaused(!paused)} disabled={!running}>
+        {paused ? 'Resume' : 'Pause'}
+      </button>
+      <button type="button" onClick={() => void usePlayground.getState().step()} disabled={!running} title="Run up to the next moment anything happens">
+        Step
+      </button>
+      <span className="speed">
+        <label htmlFor="control-speed">Speed</label>
+        <input
+          id="control-speed"
+          type="range"
+          aria-label="Speed"
+          aria-valuetext={formatSpeed(speed)}
+          min={0}
+          max={SPEEDS.length - 1}
+          step={1}
+          value={speedIndex(speed, SPEEDS)}
+          onChange={(event) => usePlayground.getState().setSpeed(SPEEDS[Number(event.target.value)]!)}
+        />
+        <output htmlFor="control-speed" className="speed-value">
+          {formatSpeed(speed)}
+        </output>
+      </span>
+    </Group>
+  );
+}
+
+/** Seed, Nodes, Reset. */
+export function RunControls() {
+  const status = usePlayground((s) => s.status);
   const storeSeed = usePlayground((s) => s.seed);
   const storeNodes = usePlayground((s) => s.nodes);
-
   const [seed, setSeed] = useState(String(storeSeed));
   const [nodes, setNodes] = useState(String(storeNodes));
   // A new run (an import, a link) brings its own seed and size.
   useEffect(() => setSeed(String(storeSeed)), [storeSeed]);
   useEffect(() => setNodes(String(storeNodes)), [storeNodes]);
+  const seedValue = Number(seed);
+  const nodesValue = Number(nodes);
+  const resetValid = seed.trim() !== '' && Number.isSafeInteger(seedValue) && seedValue >= 0 && Number.isInteger(nodesValue) && nodesValue >= 1 && nodesValue <= NODES_MAX;
+  const reset = () => {
+    const store = usePlayground.getState();
+    void store.start({ seed: seedValue, nodes: nodesValue, ...(store.config ? { config: store.config } : {}), paused: store.paused });
+  };
+  return (
+    <Group label="Run">
+      <label>
+        Seed
+        <input aria-label="Seed" type="number" className="narrow" min={0} step={1} value={seed} onChange={(event) => setSeed(event.target.value)} />
+      </label>
+      <label>
+        Nodes
+        <input aria-label="Nodes" type="number" className="tiny" min={1} max={NODES_MAX} step={1} value={nodes} onChange={(event) => setNodes(event.target.value)} />
+      </label>
+      <button type="button" onClick={reset} disabled={!resetValid || status === 'starting'} title="Start again with this seed and size, keeping the settings">
+        Reset
+      </button>
+    </Group>
+  );
+}
 
+/** Faults and admin actions on the chosen node. */
+export function NodeControls() {
+  const { view, running } = useRunning();
+  const selection = usePlayground((s) => s.selection);
+  const chosen = chosenNode(selection, view);
+  const can = availability(view, chosen, 'leader');
+  const ids = view?.nodes.map((n) => n.id) ?? [];
+  const onNode = (make: (id: NodeId) => Action) => () => {
+    if (chosen !== null) void runActions([make(chosen)]);
+  };
+  return (
+    <Group label="Faults">
+      <label>
+        Node
+        <select
+          aria-label="Node"
+          value={chosen ?? ''}
+          disabled={!running}
+          onChange={(event) => usePlayground.getState().select({ kind: 'node', id: Number(event.target.value) })}
+        >
+          {view?.nodes.map((n) => (
+            <option key={n.id} value={n.id}>
+              {nodeOptionLabel(view, n.id)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" className="danger" onClick={onNode((node) => ({ do: 'crash', node }))} disabled={!running || !can.crash}>
+        Crash
+      </button>
+      <button type="button" onClick={onNode((node) => ({ do: 'restart', node }))} disabled={!running || !can.restart}>
+        Restart
+      </button>
+      <button type="button" onClick={onNode((node) => ({ do: 'timeout', node }))} disabled={!running || !can.timeout} title="Force its election timeout: it starts an election now">
+        Time out
+      </button>
+      <button type="button" onClick={onNode((node) => ({ do: 'snapshot', node }))} disabled={!running || !can.snapshot} title="Compact its log into a snapshot">
+        Snapshot
+      </button>
+      <button type="button" onClick={onNode((to) => ({ do: 'transfer', to }))} disabled={!running || !can.transfer} title="Ask the leader to hand leadership to this node">
+        Transfer leadership
+      </button>
+      <button
+        type="button"
+        onClick={onNode((node) => ({ do: 'partition', groups: isolateGroups(ids, node) }))}
+        disabled={!running || !can.partition}
+        title="Cut this node off from all the others"
+      >
+        Partition
+      </button>
+      <button type="button" onClick={() => void runActions([{ do: 'heal' }])} disabled={!running || !can.heal} title="Mend every cut link">
+        Heal
+      </button>
+    </Group>
+  );
+}
+
+/** Client requests: key-value and task queue, to the leader or a chosen node. */
+export function ClientControls() {
+  const { view, running } = useRunning();
+  const selection = usePlayground((s) => s.selection);
   const [target, setTarget] = useState<'leader' | NodeId>('leader');
   const [key, setKey] = useState('x');
   const [value, setValue] = useState('1');
@@ -111,88 +232,24 @@ export function Controls() {
   const [payload, setPayload] = useState('hello');
   const [worker, setWorker] = useState('w1');
   const [task, setTask] = useState('1');
-  const fileInput = useRef<HTMLInputElement>(null);
-
-  const running = status === 'running' && view !== null;
-  const chosen = chosenNode(selection, view);
   const targetExists = target === 'leader' || (view?.nodes.some((n) => n.id === target) ?? false);
   const effectiveTarget = targetExists ? target : 'leader';
-  const can = availability(view, chosen, effectiveTarget);
-  const ids = view?.nodes.map((n) => n.id) ?? [];
-  const seedValue = Number(seed);
-  const nodesValue = Number(nodes);
-  const resetValid = seed.trim() !== '' && Number.isSafeInteger(seedValue) && seedValue >= 0 && Number.isInteger(nodesValue) && nodesValue >= 1 && nodesValue <= NODES_MAX;
+  const can = availability(view, chosenNode(selection, view), effectiveTarget);
   const taskValue = Number(task);
   const taskValid = task.trim() !== '' && Number.isSafeInteger(taskValue) && taskValue >= 0;
-
-  const onNode = (make: (id: NodeId) => Action) => () => {
-    if (chosen !== null) void runActions([make(chosen)]);
-  };
   const request = (make: (node: 'leader' | NodeId) => Action) => () => void runActions([make(effectiveTarget)]);
-
-  const reset = () => {
-    const store = usePlayground.getState();
-    void store.start({ seed: seedValue, nodes: nodesValue, ...(store.config ? { config: store.config } : {}), paused: store.paused });
-  };
-
-  const importFile = async (file: File) => {
-    try {
-      await usePlayground.getState().importScenario(await file.text());
-    } catch (error) {
-      usePlayground.getState().notify(`Import failed: ${errorText(error)}`);
-    }
-  };
-
   return (
-    <section className="controls" aria-label="Controls">
-      <Group label="Pace">
-        <button type="button" className="primary" onClick={() => usePlayground.getState().setPaused(!paused)} disabled={!running}>
-          {paused ? 'Resume' : 'Pause'}
-        </button>
-        <button type="button" onClick={() => void usePlayground.getState().step()} disabled={!running}>
-          Step
-        </button>
-        <span className="speed">
-          <label htmlFor="control-speed">Speed</label>
-          <input
-            id="control-speed"
-            type="range"
-            aria-label="Speed"
-            aria-valuetext={formatSpeed(speed)}
-            min={0}
-            max={SPEEDS.length - 1}
-            step={1}
-            value={speedIndex(speed, SPEEDS)}
-            onChange={(event) => usePlayground.getState().setSpeed(SPEEDS[Number(event.target.value)]!)}
-          />
-          <output htmlFor="control-speed" className="speed-value">
-            {formatSpeed(speed)}
-          </output>
-        </span>
-      </Group>
-
-      <Group label="Run">
+    <Group label="Client" className="client">
+      <div className="control-row">
         <label>
-          Seed
-          <input aria-label="Seed" type="number" className="narrow" min={0} step={1} value={seed} onChange={(event) => setSeed(event.target.value)} />
-        </label>
-        <label>
-          Nodes
-          <input aria-label="Nodes" type="number" className="tiny" min={1} max={NODES_MAX} step={1} value={nodes} onChange={(event) => setNodes(event.target.value)} />
-        </label>
-        <button type="button" onClick={reset} disabled={!resetValid || status === 'starting'} title="Start again with this seed and size, keeping the settings">
-          Reset
-        </button>
-      </Group>
-
-      <Group label="Faults">
-        <label>
-          Node
-          <select aria-label="Node"
-            value={chosen ?? ''}
+          Target
+          <select
+            aria-label="Target"
+            value={effectiveTarget === 'leader' ? 'leader' : String(effectiveTarget)}
             disabled={!running}
-            onChange={(event) => usePlayground.getState().select({ kind: 'node', id: Number(event.target.value) })}
+            onChange={(event) => setTarget(event.target.value === 'leader' ? 'leader' : Number(event.target.value))}
           >
+            <option value="leader">Leader</option>
             {view?.nodes.map((n) => (
               <option key={n.id} value={n.id}>
                 {nodeOptionLabel(view, n.id)}
@@ -200,137 +257,105 @@ export function Controls() {
             ))}
           </select>
         </label>
-        <button type="button" className="danger" onClick={onNode((node) => ({ do: 'crash', node }))} disabled={!running || !can.crash}>
-          Crash
+        <label>
+          Key
+          <input aria-label="Key" className="tiny" value={key} onChange={(event) => setKey(event.target.value)} />
+        </label>
+        <label>
+          Value
+          <input aria-label="Value" className="tiny" value={value} onChange={(event) => setValue(event.target.value)} />
+        </label>
+        <button type="button" onClick={request((node) => ({ do: 'put', key, value, node }))} disabled={!running || !can.request || key === ''}>
+          Put
         </button>
-        <button type="button" onClick={onNode((node) => ({ do: 'restart', node }))} disabled={!running || !can.restart}>
-          Restart
+        <button type="button" onClick={request((node) => ({ do: 'get', key, node }))} disabled={!running || !can.request || key === ''}>
+          Get
         </button>
-        <button type="button" onClick={onNode((node) => ({ do: 'timeout', node }))} disabled={!running || !can.timeout} title="Force its election timeout: it starts an election now">
-          Time out
+        <button type="button" onClick={request((node) => ({ do: 'delete', key, node }))} disabled={!running || !can.request || key === ''}>
+          Delete
         </button>
-        <button type="button" onClick={onNode((node) => ({ do: 'snapshot', node }))} disabled={!running || !can.snapshot} title="Compact its log into a snapshot">
-          Snapshot
-        </button>
-        <button type="button" onClick={onNode((to) => ({ do: 'transfer', to }))} disabled={!running || !can.transfer} title="Ask the leader to hand leadership to this node">
-          Transfer leadership
-        </button>
+      </div>
+      <div className="control-row">
+        <label>
+          Queue
+          <input aria-label="Queue" className="tiny" value={queue} onChange={(event) => setQueue(event.target.value)} />
+        </label>
+        <label>
+          Payload
+          <input aria-label="Payload" className="tiny" value={payload} onChange={(event) => setPayload(event.target.value)} />
+        </label>
         <button
           type="button"
-          onClick={onNode((node) => ({ do: 'partition', groups: isolateGroups(ids, node) }))}
-          disabled={!running || !can.partition}
-          title="Cut this node off from all the others"
+          onClick={request((node) => ({ do: 'enqueue', queue, payload: parsePayload(payload), node }))}
+          disabled={!running || !can.request || queue === ''}
         >
-          Partition
+          Enqueue
         </button>
-        <button type="button" onClick={() => void runActions([{ do: 'heal' }])} disabled={!running || !can.heal} title="Mend every cut link">
-          Heal
+        <label>
+          Worker
+          <input aria-label="Worker" className="tiny" value={worker} onChange={(event) => setWorker(event.target.value)} />
+        </label>
+        <button
+          type="button"
+          onClick={request((node) => ({ do: 'claim', queue, worker, leaseMs: CLAIM_LEASE_MS, node }))}
+          disabled={!running || !can.request || queue === '' || worker === ''}
+          title={`Claim the next task for this worker, leased for ${CLAIM_LEASE_MS / 1000} s`}
+        >
+          Claim
         </button>
-      </Group>
+        <label>
+          Task
+          <input aria-label="Task" type="number" className="tiny" min={0} step={1} value={task} onChange={(event) => setTask(event.target.value)} />
+        </label>
+        <button type="button" onClick={request((node) => ({ do: 'ack', queue, task: taskValue, node }))} disabled={!running || !can.request || !taskValid}>
+          Ack
+        </button>
+        <button type="button" onClick={request((node) => ({ do: 'nack', queue, task: taskValue, node }))} disabled={!running || !can.request || !taskValid}>
+          Nack
+        </button>
+      </div>
+    </Group>
+  );
+}
 
-      <Group label="Client" className="client">
-        <div className="control-row">
-          <label>
-            Target
-            <select aria-label="Target"
-              value={effectiveTarget === 'leader' ? 'leader' : String(effectiveTarget)}
-              disabled={!running}
-              onChange={(event) => setTarget(event.target.value === 'leader' ? 'leader' : Number(event.target.value))}
-            >
-              <option value="leader">Leader</option>
-              {view?.nodes.map((n) => (
-                <option key={n.id} value={n.id}>
-                  {nodeOptionLabel(view, n.id)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Key
-            <input aria-label="Key" className="narrow" value={key} onChange={(event) => setKey(event.target.value)} />
-          </label>
-          <label>
-            Value
-            <input aria-label="Value" className="narrow" value={value} onChange={(event) => setValue(event.target.value)} />
-          </label>
-          <button type="button" onClick={request((node) => ({ do: 'put', key, value, node }))} disabled={!running || !can.request || key === ''}>
-            Put
-          </button>
-          <button type="button" onClick={request((node) => ({ do: 'get', key, node }))} disabled={!running || !can.request || key === ''}>
-            Get
-          </button>
-          <button type="button" onClick={request((node) => ({ do: 'delete', key, node }))} disabled={!running || !can.request || key === ''}>
-            Delete
-          </button>
-        </div>
-        <div className="control-row">
-          <label>
-            Queue
-            <input aria-label="Queue" className="narrow" value={queue} onChange={(event) => setQueue(event.target.value)} />
-          </label>
-          <label>
-            Payload
-            <input aria-label="Payload" className="narrow" value={payload} onChange={(event) => setPayload(event.target.value)} />
-          </label>
-          <button
-            type="button"
-            onClick={request((node) => ({ do: 'enqueue', queue, payload: parsePayload(payload), node }))}
-            disabled={!running || !can.request || queue === ''}
-          >
-            Enqueue
-          </button>
-          <label>
-            Worker
-            <input aria-label="Worker" className="tiny" value={worker} onChange={(event) => setWorker(event.target.value)} />
-          </label>
-          <button
-            type="button"
-            onClick={request((node) => ({ do: 'claim', queue, worker, leaseMs: CLAIM_LEASE_MS, node }))}
-            disabled={!running || !can.request || queue === '' || worker === ''}
-            title={`Claim the next task for this worker, leased for ${CLAIM_LEASE_MS / 1000} s`}
-          >
-            Claim
-          </button>
-          <label>
-            Task
-            <input aria-label="Task" type="number" className="tiny" min={0} step={1} value={task} onChange={(event) => setTask(event.target.value)} />
-          </label>
-          <button type="button" onClick={request((node) => ({ do: 'ack', queue, task: taskValue, node }))} disabled={!running || !can.request || !taskValid}>
-            Ack
-          </button>
-          <button type="button" onClick={request((node) => ({ do: 'nack', queue, task: taskValue, node }))} disabled={!running || !can.request || !taskValid}>
-            Nack
-          </button>
-        </div>
-      </Group>
-
-      <Group label="Scenario">
-        <button type="button" onClick={downloadScenario} disabled={!running}>
-          Export
-        </button>
-        <button type="button" onClick={() => fileInput.current?.click()}>
-          Import
-        </button>
-        <input
-          ref={fileInput}
-          type="file"
-          accept=".json,application/json"
-          hidden
-          data-testid="import-file"
-          onChange={(event) => {
-            const file = event.target.files?.[0];
-            event.target.value = '';
-            if (file) void importFile(file);
-          }}
-        />
-        <button type="button" onClick={() => void shareLink()} disabled={!running}>
-          Share link
-        </button>
-        <span className="hint">
-          Press <kbd>?</kbd> for keys
-        </span>
-      </Group>
-    </section>
+/** Export, Import, Share link. */
+export function ScenarioControls() {
+  const { running } = useRunning();
+  const fileInput = useRef<HTMLInputElement>(null);
+  const importFile = async (file: File) => {
+    try {
+      await usePlayground.getState().importScenario(await file.text());
+    } catch (error) {
+      usePlayground.getState().notify(`Import failed: ${errorText(error)}`);
+    }
+  };
+  return (
+    <Group label="Scenario">
+      <button type="button" onClick={downloadScenario} disabled={!running}>
+        Export
+      </button>
+      <button type="button" onClick={() => fileInput.current?.click()}>
+        Import
+      </button>
+      <input
+        ref={fileInput}
+        type="file"
+        accept=".json,application/json"
+        hidden
+        data-testid="import-file"
+        onChange={(event) => {
+          const file = event.target.files?.[0];
+          event.target.value = '';
+          if (file) void importFile(file);
+        }}
+      />
+      <button type="button" onClick={() => void shareLink()} disabled={!running}>
+        Share link
+      </button>
+      <span className="hint">
+        Press <kbd>?</kbd> for keys
+      </span>
+    </Group>
   );
 }
 
