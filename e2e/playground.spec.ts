@@ -242,3 +242,37 @@ test('paused, Step runs exactly the next event; the history scrubber goes back, 
   const actions = parseScenarioText(await page.evaluate(() => window.raftPlayground.exportScenario())).actions;
   expect(actions.map((a) => [a.do, a.atMs])).toEqual([['put', back + 1]]);
 });
+
+test('a message in flight: clicking it shows its fields, and dropping it records a drop the export replays', async ({ page }) => {
+  await page.goto('/?seed=13&paused=1');
+  // Step, event by event, to the first vote request on its way.
+  await expect(page.getByRole('button', { name: 'Step', exact: true })).toBeEnabled();
+  await expect
+    .poll(async () => {
+      const count = await page.getByTestId('message').count();
+      if (count === 0) await page.getByRole('button', { name: 'Step', exact: true }).click();
+      return count;
+    })
+    .toBeGreaterThan(0);
+  const message = page.getByTestId('message').first();
+  const type = await message.getAttribute('data-type');
+  await message.dispatchEvent('click');
+  const inspector = page.getByTestId('inspector');
+  await expect(inspector).toContainText(type!);
+  await inspector.getByRole('button', { name: 'Drop message' }).click();
+  // It dies when it would have arrived.
+  await page.getByRole('button', { name: '+1 s', exact: true }).click();
+  await page.getByRole('tab', { name: 'What happened' }).click();
+  await expect(page.getByTestId('event-log')).toContainText('dropped by hand');
+  const scenario = parseScenarioText(await page.evaluate(() => window.raftPlayground.exportScenario()));
+  expect(scenario.actions.map((a) => a.do)).toEqual(['drop']);
+  expect((await page.evaluate(() => window.raftPlayground.result()))!.traceHash).toBe(runScenario(scenario).traceHash);
+});
+
+test('+1 s runs a second of virtual time at once, paused or not', async ({ page }) => {
+  await page.goto('/?seed=14&speed=0.001&paused=1');
+  await expect(page.getByRole('button', { name: 'Resume', exact: true })).toBeVisible();
+  await page.getByRole('button', { name: '+1 s', exact: true }).click();
+  await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', '1000');
+  await leaderId(page);
+});

@@ -63,8 +63,10 @@ export interface PlaygroundState {
   act(action: Action): Promise<void>;
   setSpeed(speed: number): void;
   setPaused(paused: boolean): void;
-  /** Run exactly the next event. */
+  /** Run up to the next moment anything happens. */
   step(): Promise<void>;
+  /** Run `ms` of virtual time at once, as fast as the workers go. */
+  fastForward(ms: number): Promise<void>;
   scrubTo(ms: number | null): void;
   select(selection: Selection): void;
   exportScenario(): string;
@@ -232,6 +234,16 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       set({ paused: true, scrubMs: null });
       await cluster.step();
       set({ clockMs: Math.max(get().clockMs, cluster.nowMs) });
+      publish();
+      flushNarration();
+    },
+
+    async fastForward(ms) {
+      if (!cluster) return;
+      set({ scrubMs: null });
+      const target = cluster.nowMs + ms;
+      await cluster.advanceTo(target);
+      set({ clockMs: Math.max(get().clockMs, target) });
       publish();
       flushNarration();
     },

@@ -11,6 +11,8 @@ import { isolateGroups } from './ring-geometry.ts';
 import { encodeScenarioLink } from './scenario-link.ts';
 import './controls.css';
 
+/** What one press of the fast-forward button runs (virtual ms). */
+const FAST_FORWARD_MS = 1000;
 /** A claimed task stays with its worker this long unless acked (virtual ms). */
 const CLAIM_LEASE_MS = 5000;
 /** A slider's value is applied once it has rested this long (wall ms), so that a drag makes one action. */
@@ -108,6 +110,9 @@ export function PaceControls() {
       </button>
       <button type="button" onClick={() => void usePlayground.getState().step()} disabled={!running} title="Run up to the next moment anything happens">
         Step
+      </button>
+      <button type="button" onClick={() => void usePlayground.getState().fastForward(FAST_FORWARD_MS)} disabled={!running} title="Run one second of virtual time at once">
+        +1 s
       </button>
       <span className="speed">
         <label htmlFor="control-speed">Speed</label>
