@@ -96,14 +96,14 @@ export function App() {
         <h1>Raft Playground</h1>
         <LessonPicker />
         <Clock />
+        <button type="button" className="theme" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Dark theme" aria-pressed={theme === 'dark'}>
+          {theme === 'dark' ? '☀' : '☾'}
+        </button>
         <section className="controls" aria-label="Controls">
           <PaceControls />
           <RunControls />
           <ScenarioControls />
         </section>
-        <button type="button" className="theme" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Dark theme" aria-pressed={theme === 'dark'}>
-          {theme === 'dark' ? '☀' : '☾'}
-        </button>
       </header>
       {notice && (
         <p className="notice" role="status">
