@@ -217,6 +217,11 @@ export class LiveCluster {
     return this.sim.result(hashes);
   }
 
+  /** The state machines as last fetched (a new object after each fetch). */
+  get machineViews(): Readonly<Record<NodeId, MachineView>> {
+    return this.machines;
+  }
+
   view(): LiveView {
     const now = this.sim.now;
     while (this.dying.length > 0 && this.dying[0]!.dropped!.at + DYING_MS < now) this.dying.shift();

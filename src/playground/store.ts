@@ -15,12 +15,16 @@ export const DEFAULT_SPEED = 0.05;
 const HISTORY_MAX = 6000;
 const HISTORY_STEP_MS = 20;
 const NARRATION_MAX = 300;
-/** Wall time a frame may spend running events, so that drawing stays smooth. */
-const FRAME_BUDGET_MS = 10;
+/** Wall time the clock's pump runs events in a frame: the rest of the frame is for drawing. */
+const PUMP_SLICE_MS = 10;
+
+const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
 /** How often (wall ms) the state machines are fetched from the workers. */
 const MACHINE_REFRESH_MS = 250;
 
 export interface Narration {
+  /** Numbers the sentences of a run, for stable keys. */
+  readonly seq: number;
   readonly t: number;
   readonly node: NodeId;
   readonly text: string;
@@ -76,10 +80,9 @@ export interface PlaygroundState {
 
 let cluster: LiveCluster | null = null;
 let frame = 0;
-let lastFrameWall = 0;
 let lastMachineRefresh = 0;
-/** The cluster whose frame is running events; a disposed cluster's frame may never finish, and is forgotten. */
-let ticking: LiveCluster | null = null;
+/** The cluster whose frame is drawing; a disposed cluster's frame may never finish, and is forgotten. */
+let drawing: LiveCluster | null = null;
 
 /** The cluster behind the store (for tests and automation). */
 export function liveCluster(): LiveCluster | null {
@@ -87,55 +90,82 @@ export function liveCluster(): LiveCluster | null {
 }
 
 export const usePlayground = create<PlaygroundState>()((set, get) => {
-  /** Publish the cluster's view; keep one in the history per HISTORY_STEP_MS. */
+  /** What the last publish showed: nothing new, nothing to draw again. */
+  let published = { events: -1, clockMs: -1, machines: null as unknown };
+
+  /** Publish the cluster's view; keep one in the history per HISTORY_STEP_MS (appended in place: no copies). */
   const publish = () => {
     if (!cluster) return;
     const view = cluster.view();
-    const history = get().history;
+    const history = get().history as LiveView[];
     const last = history[history.length - 1];
-    const next =
-      last && view.nowMs - last.nowMs < HISTORY_STEP_MS ? [...history.slice(0, -1), view] : [...history.slice(history.length >= HISTORY_MAX ? 1 : 0), view];
-    set({ view, history: next, config: cluster.sim.config });
+    if (last && view.nowMs - last.nowMs < HISTORY_STEP_MS) history[history.length - 1] = view;
+    else {
+      if (history.length >= HISTORY_MAX) history.shift();
+      history.push(view);
+    }
+    published = { events: cluster.sim.trace.count, clockMs: get().clockMs, machines: view.machines };
+    set({ view, config: cluster.sim.config });
   };
+  const changed = () =>
+    cluster !== null && (cluster.sim.trace.count !== published.events || get().clockMs !== published.clockMs || cluster.machineViews !== published.machines);
 
   const narrate: Narration[] = [];
+  let narrated = 0;
   const flushNarration = () => {
     if (narrate.length === 0) return;
     const all = [...get().narration, ...narrate.splice(0)];
     set({ narration: all.slice(-NARRATION_MAX) });
   };
 
-  const tick = async (wall: number) => {
-    frame = requestAnimationFrame(tick);
-    const current = cluster;
-    if (!current || ticking === current) return;
-    ticking = current;
-    try {
+  const fail = (error: unknown) => set({ status: 'error', error: error instanceof Error ? error.message : String(error) });
+
+  /**
+   * Runs events as the clock moves: once a frame it moves the clock by the wall time elapsed × speed and runs
+   * what is due, for at most a slice of wall time, then lets the page draw. Waiting on the workers leaves the main thread
+   * free, so drawing and events interleave. When the events take longer than real time allows, the clock waits
+   * for them rather than skipping any.
+   */
+  const pump = async (current: LiveCluster) => {
+    let lastWall = performance.now();
+    while (cluster === current) {
       const state = get();
-      const elapsed = lastFrameWall === 0 ? 0 : Math.min(100, wall - lastFrameWall);
-      lastFrameWall = wall;
-      if (!state.paused && state.scrubMs === null) {
-        let target = state.clockMs + elapsed * state.speed;
-        if (state.stopAtMs !== null && target >= state.stopAtMs) target = state.stopAtMs;
-        const deadline = performance.now() + FRAME_BUDGET_MS;
-        const caughtUp = await current.advanceTo(target, deadline, () => performance.now());
-        if (cluster !== current) return;
-        // When events take longer than the frame allows, the clock waits for them rather than skipping.
-        const clockMs = caughtUp ? target : current.nowMs;
-        const reachedStop = state.stopAtMs !== null && clockMs >= state.stopAtMs;
-        set({ clockMs, ...(reachedStop ? { paused: true, stopAtMs: null } : {}) });
+      const wall = performance.now();
+      const elapsed = Math.min(100, wall - lastWall);
+      lastWall = wall;
+      if (state.paused || state.scrubMs !== null) {
+        await nextFrame();
+        continue;
       }
+      let target = state.clockMs + elapsed * state.speed;
+      if (state.stopAtMs !== null && target >= state.stopAtMs) target = state.stopAtMs;
+      const caughtUp = await current.advanceTo(target, performance.now() + PUMP_SLICE_MS, () => performance.now());
+      if (cluster !== current) return;
+      const clockMs = caughtUp ? target : current.nowMs;
+      const reachedStop = state.stopAtMs !== null && clockMs >= state.stopAtMs;
+      set({ clockMs: Math.max(get().clockMs, clockMs), ...(reachedStop ? { paused: true, stopAtMs: null } : {}) });
+      await nextFrame();
+    }
+  };
+
+  /** Draws: once a frame, publish the view if anything changed; now and then fetch the state machines. */
+  const draw = async (wall: number) => {
+    frame = requestAnimationFrame(draw);
+    const current = cluster;
+    if (!current || drawing === current) return;
+    drawing = current;
+    try {
       if (wall - lastMachineRefresh > MACHINE_REFRESH_MS) {
         lastMachineRefresh = wall;
         await current.refreshMachines();
         if (cluster !== current) return;
       }
-      publish();
+      if (changed()) publish();
       flushNarration();
     } catch (error) {
-      set({ status: 'error', error: error instanceof Error ? error.message : String(error) });
+      fail(error);
     } finally {
-      if (ticking === current) ticking = null;
+      if (drawing === current) drawing = null;
     }
   };
 
@@ -168,7 +198,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
         ...(scenario?.description ? { description: scenario.description } : {}),
         onTrace: (event) => {
           const text = explainEvent(event);
-          if (text !== null) narrate.push({ t: event.t, node: event.node, text });
+          if (text !== null) narrate.push({ seq: narrated++, t: event.t, node: event.node, text });
         },
       });
       cluster = started;
@@ -180,8 +210,8 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       await started.refreshMachines();
       publish();
       flushNarration();
-      lastFrameWall = 0;
-      frame = requestAnimationFrame(tick);
+      frame = requestAnimationFrame(draw);
+      pump(started).catch(fail);
     } catch (error) {
       set({ status: 'error', error: error instanceof Error ? error.message : String(error) });
     }
@@ -218,14 +248,11 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       const live = cluster as LiveCluster | null;
       if (!live) return;
       await live.act(action);
-      set({ clockMs: Math.max(get().clockMs, live.nowMs), scrubMs: null });
-      publish();
-      flushNarration();
+      set({ clockMs: Math.max(get().clockMs, live.nowMs), scrubMs: null }); // the next frame draws it
     },
 
     setSpeed: (speed) => set({ speed }),
     setPaused: (paused) => {
-      lastFrameWall = 0;
       set({ paused, ...(paused ? {} : { scrubMs: null }) });
     },
 

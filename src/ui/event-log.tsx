@@ -1,13 +1,15 @@
 // What happened and why, one sentence per event, newest at the bottom. It follows the newest line unless
 // the reader has scrolled up to read an older one; when scrubbed into the past it stops at the moment shown.
-import { useLayoutEffect, useRef, useState } from 'react';
-import { shownClock, shownView, usePlayground } from '../playground/store.ts';
+import { memo, useLayoutEffect, useRef, useState } from 'react';
+import { shownClock, shownView, usePlayground, type Narration } from '../playground/store.ts';
 import { countUpTo, decodeRoles, encodeRoles, formatSeconds } from './panel-format.ts';
 import { RoleBadge } from './role-badge.tsx';
 import './panels.css';
 
 /** How close to the bottom (px) still counts as "at the bottom". */
 const FOLLOW_SLACK_PX = 24;
+/** The latest sentences drawn (the store keeps more; the scrubber reaches further back). */
+const LINES_SHOWN = 60;
 
 export function EventLog() {
   const narration = usePlayground((s) => s.narration);
@@ -26,7 +28,7 @@ export function EventLog() {
     if (following && list) list.scrollTop = list.scrollHeight;
   }, [following, count, narration]);
 
-  const lines = narration.slice(0, count);
+  const lines = narration.slice(Math.max(0, count - LINES_SHOWN), count);
   return (
     <section className="panel event-log" data-testid="event-log" aria-label="Event log">
       <h2 className="panel-title">What happened</h2>
@@ -39,11 +41,8 @@ export function EventLog() {
         }}
       >
         {lines.length === 0 ? <li className="hint">Nothing has happened yet.</li> : null}
-        {lines.map((line, i) => (
-          <li key={i} className="event-line" data-testid="event-line">
-            <span className="event-time">{formatSeconds(line.t)}</span> <RoleBadge id={line.node} role={roles.get(line.node)} />{' '}
-            <span className="event-text">{line.text}</span>
-          </li>
+        {lines.map((line) => (
+          <EventLine key={line.seq} line={line} role={roles.get(line.node)} />
         ))}
       </ol>
       {following ? null : (
@@ -54,3 +53,12 @@ export function EventLog() {
     </section>
   );
 }
+
+/** One sentence; drawn once, not again every frame (only a new role for its node redraws it). */
+const EventLine = memo(function EventLine({ line, role }: { line: Narration; role: ReturnType<ReturnType<typeof decodeRoles>['get']> }) {
+  return (
+    <li className="event-line" data-testid="event-line">
+      <span className="event-time">{formatSeconds(line.t)}</span> <RoleBadge id={line.node} role={role} /> <span className="event-text">{line.text}</span>
+    </li>
+  );
+});
