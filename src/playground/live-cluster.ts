@@ -143,10 +143,12 @@ export class LiveCluster {
   advanceTo(ms: number, wallDeadline = Infinity, now: () => number = () => 0): Promise<boolean> {
     return this.exclusive(async () => {
       const target = Math.floor(ms);
+      const settled = (busy: NodeId) => this.sim.earlyDeliveries(busy, target);
       while (this.sim.nextEventAt() <= target) {
         if (this.disposed) return false;
-        if (this.sim.nextEventAt() > this.sim.now && now() > wallDeadline) return false;
-        await this.host.run(this.sim.nextWork()!);
+        // Stop only between milliseconds, and with no delivery handed over early: an action may come next.
+        if (this.sim.nextEventAt() > this.sim.now && this.host.earlyPending === 0 && now() > wallDeadline) return false;
+        await this.host.run(this.sim.nextWork()!, settled);
       }
       if (target > this.sim.now) this.sim.runUntil(target);
       return true;

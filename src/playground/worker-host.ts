@@ -4,7 +4,7 @@
 import { transfer, wrap, type Remote } from 'comlink';
 import type { NodeId } from '../core/types.ts';
 import type { ReplicaOutput } from '../sim/replica.ts';
-import type { HostCall, Work } from '../sim/simulation.ts';
+import type { EarlyDelivery, HostCall, Work } from '../sim/simulation.ts';
 import type { Delivery, MachineView, NodeWorkerApi } from '../worker/node.worker.ts';
 
 interface NodeWorker {
@@ -18,11 +18,52 @@ interface NodeWorker {
 
 export class WorkerHost {
   private readonly workers = new Map<NodeId, NodeWorker>();
+  /** Answers to deliveries handed over early, by the message's trace id, until their events come up. */
+  private readonly early = new Map<number, Promise<ReplicaOutput>>();
 
-  /** Run one event's work, answering each of its calls from the workers. */
-  async run(work: Work): Promise<void> {
+  /**
+   * Run one event's work, answering each of its calls from the workers. `settled` lists the deliveries that
+   * other nodes may take now (Simulation.earlyDeliveries): they go out at once, so that the nodes work in
+   * parallel, and their answers wait for their turn.
+   */
+  async run(work: Work, settled?: (busy: NodeId) => readonly EarlyDelivery[]): Promise<void> {
     let step = work.next();
-    while (!step.done) step = work.next(await this.call(step.value));
+    while (!step.done) {
+      const call = step.value;
+      if (settled && call.kind === 'input') {
+        for (const delivery of settled(call.node)) {
+          if (!this.early.has(delivery.event)) this.early.set(delivery.event, this.deliver(delivery));
+        }
+      }
+      step = work.next(await this.answer(call));
+    }
+  }
+
+  /** Deliveries handed over early whose events have not come up yet. */
+  get earlyPending(): number {
+    return this.early.size;
+  }
+
+  private answer(call: HostCall): Promise<ReplicaOutput | null> {
+    if (call.kind === 'input' && call.event !== undefined) {
+      const early = this.early.get(call.event);
+      if (early) {
+        this.early.delete(call.event);
+        return early;
+      }
+    }
+    return this.call(call);
+  }
+
+  private deliver(call: Extract<HostCall, { kind: 'input' }>): Promise<ReplicaOutput> {
+    const node = this.workers.get(call.node);
+    if (!node) throw new Error(`S${call.node} has no worker`);
+    if (call.input.kind !== 'message') throw new Error('only deliveries travel on the network port');
+    const delivery: Delivery = { message: call.input.message, nowMs: call.nowMs };
+    return new Promise((resolve) => {
+      node.replies.push(resolve);
+      node.port.postMessage(delivery);
+    });
   }
 
   private async call(call: HostCall): Promise<ReplicaOutput | null> {
@@ -33,14 +74,10 @@ export class WorkerHost {
         this.stop(call.node);
         return null;
       case 'input': {
+        if (call.input.kind === 'message') return this.deliver(call);
         const node = this.workers.get(call.node);
         if (!node) throw new Error(`S${call.node} has no worker`);
-        if (call.input.kind !== 'message') return node.api.handle(call.input, call.nowMs);
-        const delivery: Delivery = { message: call.input.message, nowMs: call.nowMs };
-        return new Promise((resolve) => {
-          node.replies.push(resolve);
-          node.port.postMessage(delivery);
-        });
+        return node.api.handle(call.input, call.nowMs);
       }
     }
   }

@@ -56,6 +56,14 @@ export class EventQueue<T> {
     return { at: top.at, value: top.value };
   }
 
+  /** The pending events due before `horizon`, earliest first (in the order they will be popped). */
+  before(horizon: number): { at: number; value: T }[] {
+    return this.heap
+      .filter((slot) => slot.at < horizon)
+      .sort((a, b) => (before(a, b) ? -1 : 1))
+      .map(({ at, value }) => ({ at, value }));
+  }
+
   /** Every pending event, earliest first (for inspection and the playground's view of messages in flight). */
   values(): T[] {
     return [...this.heap].sort((a, b) => (before(a, b) ? -1 : 1)).map((slot) => slot.value);

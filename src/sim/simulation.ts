@@ -136,8 +136,12 @@ export class SimNode {
 /** A call the driver makes on a node's host: start it from storage, give it an input, or drop it. */
 export type HostCall =
   | { readonly kind: 'boot'; readonly node: NodeId; readonly boot: ReplicaBoot }
-  | { readonly kind: 'input'; readonly node: NodeId; readonly input: ReplicaInput; readonly nowMs: number }
+  /** `event`: for a delivery, the message's trace id (a host that started it early finds its answer by it). */
+  | { readonly kind: 'input'; readonly node: NodeId; readonly input: ReplicaInput; readonly nowMs: number; readonly event?: number }
   | { readonly kind: 'crash'; readonly node: NodeId };
+
+/** A delivery a host may hand to its node before its turn (see `earlyDeliveries`). */
+export type EarlyDelivery = Extract<HostCall, { kind: 'input' }> & { readonly event: number };
 
 /** An event's work: yields each call on a node, resumes with its output (null for a crash). */
 export type Work<T = void> = Generator<HostCall, T, ReplicaOutput | null>;
@@ -177,6 +181,8 @@ export class Simulation {
   /** Messages in flight that a user chose to lose, by id. */
   private readonly droppedByUser = new Set<number>();
   private nextRequestId = 1;
+  /** The kind of the event whose work is running. */
+  private processing: SimEvent['kind'] | null = null;
   /** The founding members, booted by the first work (`start`). */
   private booting: NodeId[];
 
@@ -298,6 +304,7 @@ export class Simulation {
     }
     this.now = next.at;
     const event = next.value;
+    this.processing = event.kind;
     switch (event.kind) {
       case 'deliver':
         return this.deliver(event.id, event.message);
@@ -313,6 +320,35 @@ export class Simulation {
   }
 
   private *nothing(): Work {}
+
+  /**
+   * Deliveries whose input is already settled, for a host that runs nodes in parallel (conservative lookahead):
+   * each is the first event queued for its node, due before any message not yet sent could arrive (now plus the
+   * least latency) and before `untilMs`, with no scenario action queued ahead of it, to a node that is up,
+   * over a link that is not cut. Nothing but an action can then come before it in its node's inputs, so the
+   * node may take it now; the host keeps the answer until the event's turn, and carries out effects in the
+   * usual order. `busy` is the node the running event is giving an input to. Only while a delivery's or a
+   * timer's work runs: an action's work gives inputs that must come first.
+   */
+  earlyDeliveries(busy: NodeId, untilMs: number): EarlyDelivery[] {
+    if (this.processing !== 'deliver' && this.processing !== 'timer') return [];
+    const horizon = Math.min(untilMs + 1, this.now + this.config.latencyMs[0]);
+    if (horizon <= this.now) return [];
+    const seen = new Set<NodeId>([busy]);
+    const early: EarlyDelivery[] = [];
+    for (const { at, value } of this.queue.before(horizon)) {
+      if (value.kind === 'action' || value.kind === 'call') break;
+      const id = value.kind === 'timer' ? value.node : value.message.to;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (value.kind !== 'deliver') continue;
+      const node = this.nodeMap.get(id);
+      const { message } = value;
+      if (!node?.up || this.droppedByUser.has(value.id) || this.network.isCut(message.from, message.to)) continue;
+      early.push({ kind: 'input', node: id, input: { kind: 'message', message }, nowMs: this.localTimeAt(node, at), event: value.id });
+    }
+    return early;
+  }
 
   /** Run work with the replicas in this process. */
   private runLocal<T>(work: Work<T>): T {
@@ -548,8 +584,12 @@ export class Simulation {
   }
 
   private localTime(node: SimNode): number {
+    return this.localTimeAt(node, this.now);
+  }
+
+  private localTimeAt(node: SimNode, at: number): number {
     const { rate, globalAtOrigin, localAtOrigin } = node.clock;
-    return rate === 1 && globalAtOrigin === localAtOrigin ? this.now : localAtOrigin + (this.now - globalAtOrigin) * rate;
+    return rate === 1 && globalAtOrigin === localAtOrigin ? at : localAtOrigin + (at - globalAtOrigin) * rate;
   }
 
   /** The virtual millisecond at which node's clock reads `local` (rounded up: time is whole milliseconds). */
@@ -661,8 +701,9 @@ export class Simulation {
   }
 
   /** Give a running node an input and carry out what it asks. */
-  private *input(node: SimNode, input: ReplicaInput): Work<ReplicaOutput> {
-    const output = (yield { kind: 'input', node: node.id, input, nowMs: this.localTime(node) })!;
+  private *input(node: SimNode, input: ReplicaInput, event?: number): Work<ReplicaOutput> {
+    const call: HostCall = { kind: 'input', node: node.id, input, nowMs: this.localTime(node), ...(event === undefined ? {} : { event }) };
+    const output = (yield call)!;
     this.absorb(node, output);
     return output;
   }
@@ -769,7 +810,7 @@ export class Simulation {
       return;
     }
     this.emit(message.to, { type: 'deliver', id, messageType: message.type, from: message.from });
-    yield* this.input(target, { kind: 'message', message });
+    yield* this.input(target, { kind: 'message', message }, id);
   }
 
   private *fireTimer(id: NodeId, incarnation: number, at: number): Work {

@@ -1,13 +1,11 @@
 // What happened and why, one sentence per event, newest at the bottom. It follows the newest line unless
 // the reader has scrolled up to read an older one; when scrubbed into the past it stops at the moment shown.
-import { memo, useLayoutEffect, useRef, useState } from 'react';
+import { memo } from 'react';
 import { shownClock, shownView, usePlayground, type Narration } from '../playground/store.ts';
 import { countUpTo, decodeRoles, encodeRoles, formatSeconds } from './panel-format.ts';
 import { RoleBadge } from './role-badge.tsx';
 import './panels.css';
 
-/** How close to the bottom (px) still counts as "at the bottom". */
-const FOLLOW_SLACK_PX = 24;
 /** The latest sentences drawn (the store keeps more; the scrubber reaches further back). */
 const LINES_SHOWN = 60;
 
@@ -20,36 +18,18 @@ export function EventLog() {
     return view ? encodeRoles(view.nodes) : '';
   });
   const roles = decodeRoles(encodedRoles);
-  const listRef = useRef<HTMLOListElement>(null);
-  const [following, setFollowing] = useState(true);
-
-  useLayoutEffect(() => {
-    const list = listRef.current;
-    if (following && list) list.scrollTop = list.scrollHeight;
-  }, [following, count, narration]);
-
-  const lines = narration.slice(Math.max(0, count - LINES_SHOWN), count);
+  // Newest first in the document, drawn bottom-up (column-reverse): the list stays at its newest line without
+  // script, and a reader who scrolled up keeps their place as lines arrive.
+  const lines = narration.slice(Math.max(0, count - LINES_SHOWN), count).reverse();
   return (
     <section className="panel event-log" data-testid="event-log" aria-label="Event log">
       <h2 className="panel-title">What happened</h2>
-      <ol
-        ref={listRef}
-        className="event-lines"
-        onScroll={(event) => {
-          const list = event.currentTarget;
-          setFollowing(list.scrollHeight - list.scrollTop - list.clientHeight <= FOLLOW_SLACK_PX);
-        }}
-      >
+      <ol className="event-lines" reversed>
         {lines.length === 0 ? <li className="hint">Nothing has happened yet.</li> : null}
         {lines.map((line) => (
           <EventLine key={line.seq} line={line} role={roles.get(line.node)} />
         ))}
       </ol>
-      {following ? null : (
-        <button type="button" className="panel-button follow-button" onClick={() => setFollowing(true)}>
-          ↓ Newest
-        </button>
-      )}
     </section>
   );
 }
