@@ -133,6 +133,7 @@ test("a teaching switch that breaks safety raises the checker's alarm", async ({
   await leaderId(page);
   await expect(page.getByTestId('safety-alarm')).toHaveCount(0);
   await page.getByLabel('Lesson').selectOption('figure-8-unsafe-commit');
+  await expect(page.getByTestId('description')).toHaveText(parseScenarioText(scenarioText('figure-8-unsafe-commit.json')).description!);
   const alarm = page.getByTestId('safety-alarm');
   await expect(alarm).toContainText('Safety broken.', { timeout: SETTLE_MS * 2 });
   await expect(alarm).toContainText(unsafe.violations[0]!.invariant);
@@ -275,4 +276,24 @@ test('+1 s runs a second of virtual time at once, paused or not', async ({ page 
   await page.getByRole('button', { name: '+1 s', exact: true }).click();
   await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', '1000');
   await leaderId(page);
+});
+
+test('dragging a node into another group partitions the cluster there', async ({ page }) => {
+  await page.goto('/?seed=15&speed=1');
+  await leaderId(page);
+  const ring = (await page.locator('svg.cluster-ring').boundingBox())!;
+  const s3 = (await node(page, 3).boundingBox())!;
+  const center = { x: ring.x + ring.width / 2, y: ring.y + ring.height / 2 };
+  // Group B is the sector from 12 o'clock to 4 o'clock: drop S3 at 2 o'clock.
+  const drop = { x: center.x + 0.3 * ring.width * Math.sin(Math.PI / 3), y: center.y - 0.3 * ring.width * Math.cos(Math.PI / 3) };
+  await page.mouse.move(s3.x + s3.width / 2, s3.y + s3.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(drop.x, drop.y, { steps: 12 });
+  await page.mouse.up();
+  for (const other of [1, 2, 4, 5]) {
+    await expect(page.getByTestId(`link-${Math.min(3, other)}-${Math.max(3, other)}`)).toHaveAttribute('data-state', 'down');
+  }
+  await expect(page.getByTestId('link-1-2')).toHaveAttribute('data-state', 'up');
+  const actions = parseScenarioText(await page.evaluate(() => window.raftPlayground.exportScenario())).actions;
+  expect(actions).toEqual([expect.objectContaining({ do: 'partition', groups: [[1, 2, 4, 5], [3]] })]);
 });

@@ -62,6 +62,8 @@ export interface PlaygroundState {
   readonly config: SimConfig | null;
   /** A short message for the user (an import error, "link copied"). */
   readonly notice: string | null;
+  /** What the scenario being replayed shows (a lesson's one line), if it says. */
+  readonly description: string | null;
 
   start(options: StartOptions): Promise<void>;
   act(action: Action): Promise<void>;
@@ -186,6 +188,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       clockMs: 0,
       seed: scenario?.seed ?? options.seed,
       nodes: scenario?.nodes ?? options.nodes,
+      description: scenario?.description ?? null,
       paused: options.paused ?? false,
       stopAtMs: scenario && fastForwardTo === undefined ? scenario.runUntilMs : null,
     });
@@ -233,6 +236,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     nodes: 5,
     config: null,
     notice: null,
+    description: null,
 
     start: (options) => launch(options),
 

@@ -118,6 +118,7 @@ export function App() {
           The cluster stopped: {error}
         </p>
       )}
+      <Description />
       <SafetyAlarm />
       <main className="stage">
         <section className="left" aria-label="Cluster">
@@ -191,6 +192,15 @@ function Clock() {
 }
 
 const NO_VIOLATIONS: readonly Violation[] = [];
+
+function Description() {
+  const description = usePlayground((s) => s.description);
+  return description ? (
+    <p className="description" data-testid="description">
+      {description}
+    </p>
+  ) : null;
+}
 
 function SafetyAlarm() {
   const violations = usePlayground((s) => s.view?.violations ?? NO_VIOLATIONS);
