@@ -126,7 +126,12 @@ export class LiveCluster {
   /** Boot every node in its worker and schedule the given actions. */
   static async start(options: LiveOptions): Promise<LiveCluster> {
     const cluster = new LiveCluster(options);
-    await cluster.host.run(cluster.sim.start());
+    try {
+      await cluster.host.run(cluster.sim.start());
+    } catch (error) {
+      cluster.dispose(); // no worker outlives a start that failed
+      throw error;
+    }
     for (const action of options.actions ?? []) cluster.schedule(action);
     return cluster;
   }
@@ -141,18 +146,21 @@ export class LiveCluster {
    * clock has run, so the run so far is exactly what a scenario ending at the clock replays.
    */
   advanceTo(ms: number, wallDeadline = Infinity, now: () => number = () => 0): Promise<boolean> {
-    return this.exclusive(async () => {
-      const target = Math.floor(ms);
-      const settled = (busy: NodeId) => this.sim.earlyDeliveries(busy, target);
-      while (this.sim.nextEventAt() <= target) {
-        if (this.disposed) return false;
-        // Stop only between milliseconds, and with no delivery handed over early: an action may come next.
-        if (this.sim.nextEventAt() > this.sim.now && this.host.earlyPending === 0 && now() > wallDeadline) return false;
-        await this.host.run(this.sim.nextWork()!, settled);
-      }
-      if (target > this.sim.now) this.sim.runUntil(target);
-      return true;
-    });
+    return this.exclusive(() => this.runTo(ms, wallDeadline, now));
+  }
+
+  /** advanceTo's work; only inside `exclusive`. When it returns, no delivery is out early: an action may come next. */
+  private async runTo(ms: number, wallDeadline = Infinity, now: () => number = () => 0): Promise<boolean> {
+    const target = Math.floor(ms);
+    const settled = (busy: NodeId) => this.sim.earlyDeliveries(busy, target);
+    while (this.sim.nextEventAt() <= target) {
+      if (this.disposed) return false;
+      // Stop only between milliseconds, and with no delivery handed over early.
+      if (this.sim.nextEventAt() > this.sim.now && this.host.earlyPending === 0 && now() > wallDeadline) return false;
+      await this.host.run(this.sim.nextWork()!, settled);
+    }
+    if (target > this.sim.now) this.sim.runUntil(target);
+    return true;
   }
 
   /** Move the clock to the next moment anything happens and run what happens then. False when nothing is pending. */
@@ -170,10 +178,13 @@ export class LiveCluster {
    * Do `action` now: it is scheduled one millisecond ahead, before anything else at that millisecond, and run
    * at once. A file that schedules it at that time replays it in the same place.
    */
-  async act(action: Action): Promise<void> {
-    const atMs = this.sim.now + 1;
-    this.schedule({ ...action, atMs } as ScenarioAction);
-    await this.advanceTo(atMs);
+  act(action: Action): Promise<void> {
+    // Inside `exclusive`: between two runs of events, when no delivery is out early that the action could overtake.
+    return this.exclusive(async () => {
+      const atMs = this.sim.now + 1;
+      this.schedule({ ...action, atMs } as ScenarioAction);
+      await this.runTo(atMs);
+    });
   }
 
   private schedule(action: ScenarioAction): void {

@@ -171,7 +171,11 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     }
   };
 
+  /** Numbers the launches: a start that finishes after a newer one began is thrown away. */
+  let launches = 0;
+
   const launch = async (options: StartOptions, fastForwardTo?: number) => {
+    const mine = ++launches;
     cancelAnimationFrame(frame);
     cluster?.dispose();
     cluster = null;
@@ -200,23 +204,32 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
         actions: scenario?.actions ?? [],
         ...(scenario?.description ? { description: scenario.description } : {}),
         onTrace: (event) => {
+          if (launches !== mine) return;
           const text = explainEvent(event);
           if (text !== null) narrate.push({ seq: narrated++, t: event.t, node: event.node, text });
         },
       });
+      if (launches !== mine) {
+        started.dispose();
+        return;
+      }
       cluster = started;
       if (fastForwardTo !== undefined) {
         await started.advanceTo(fastForwardTo);
+        if (cluster !== started) return;
         set({ clockMs: fastForwardTo });
       }
       set({ status: 'running' });
       await started.refreshMachines();
+      if (cluster !== started) return;
       publish();
       flushNarration();
       frame = requestAnimationFrame(draw);
-      pump(started).catch(fail);
+      pump(started).catch((error: unknown) => {
+        if (cluster === started) fail(error);
+      });
     } catch (error) {
-      set({ status: 'error', error: error instanceof Error ? error.message : String(error) });
+      if (launches === mine) fail(error);
     }
   };
 
@@ -242,12 +255,13 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
 
     async act(action) {
       if (!cluster) return;
-      const { scrubMs } = get();
-      if (scrubMs !== null && scrubMs < cluster.nowMs) {
-        // Acting in the past forks the run: replay it up to that moment, then act there.
+      const state = get();
+      if (state.scrubMs !== null && state.scrubMs < cluster.nowMs) {
+        // Acting in the past forks the run: replay it up to the moment shown, then act there.
+        const moment = state.scrubMs;
         const past = cluster.scenario();
-        const forked: Scenario = { ...past, actions: past.actions.filter((a) => a.atMs <= scrubMs), runUntilMs: scrubMs };
-        await launch({ seed: past.seed, nodes: past.nodes, scenario: forked, paused: get().paused }, scrubMs);
+        const forked: Scenario = { ...past, actions: past.actions.filter((a) => a.atMs <= moment), runUntilMs: moment };
+        await launch({ seed: past.seed, nodes: past.nodes, scenario: forked, paused: state.paused }, moment);
       }
       const live = cluster as LiveCluster | null;
       if (!live) return;
@@ -261,25 +275,37 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     },
 
     async step() {
-      if (!cluster) return;
+      const current = cluster;
+      if (!current) return;
       set({ paused: true, scrubMs: null });
-      await cluster.step();
-      set({ clockMs: Math.max(get().clockMs, cluster.nowMs) });
+      await current.step();
+      if (cluster !== current) return;
+      set({ clockMs: Math.max(get().clockMs, current.nowMs) });
       publish();
       flushNarration();
     },
 
     async fastForward(ms) {
-      if (!cluster) return;
+      const current = cluster;
+      if (!current) return;
       set({ scrubMs: null });
-      const target = cluster.nowMs + ms;
-      await cluster.advanceTo(target);
+      const target = current.nowMs + ms;
+      await current.advanceTo(target);
+      if (cluster !== current) return;
       set({ clockMs: Math.max(get().clockMs, target) });
       publish();
       flushNarration();
     },
 
-    scrubTo: (ms) => set({ scrubMs: ms === null || !cluster || ms >= cluster.nowMs ? null : ms, ...(ms !== null ? { paused: true } : {}) }),
+    scrubTo(ms) {
+      if (ms === null || !cluster || ms >= cluster.nowMs) {
+        set({ scrubMs: null, ...(ms !== null ? { paused: true } : {}) });
+        return;
+      }
+      // Snap to the view kept for that moment, so that the clock shown, the picture and a fork all agree.
+      const kept = shownView({ ...get(), scrubMs: ms });
+      set({ scrubMs: kept ? Math.min(ms, kept.nowMs) : ms, paused: true });
+    },
     select: (selection) => set({ selection }),
 
     exportScenario() {

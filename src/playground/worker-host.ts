@@ -13,13 +13,16 @@ interface NodeWorker {
   /** The page's end of the node's network port. */
   readonly port: MessagePort;
   /** Deliveries awaiting the node's answer, oldest first. */
-  readonly replies: ((output: ReplicaOutput) => void)[];
+  readonly replies: { readonly resolve: (output: ReplicaOutput) => void; readonly reject: (error: Error) => void }[];
+  /** Rejects when the worker is stopped: a control call still waiting on it hears so. */
+  readonly stopped: Promise<never>;
+  readonly stop: (error: Error) => void;
 }
 
 export class WorkerHost {
   private readonly workers = new Map<NodeId, NodeWorker>();
   /** Answers to deliveries handed over early, by the message's trace id, until their events come up. */
-  private readonly early = new Map<number, Promise<ReplicaOutput>>();
+  private readonly early = new Map<number, { readonly node: NodeId; readonly answer: Promise<ReplicaOutput> }>();
 
   /**
    * Run one event's work, answering each of its calls from the workers. `settled` lists the deliveries that
@@ -32,7 +35,7 @@ export class WorkerHost {
       const call = step.value;
       if (settled && call.kind === 'input') {
         for (const delivery of settled(call.node)) {
-          if (!this.early.has(delivery.event)) this.early.set(delivery.event, this.deliver(delivery));
+          if (!this.early.has(delivery.event)) this.early.set(delivery.event, { node: delivery.node, answer: this.deliver(delivery) });
         }
       }
       step = work.next(await this.answer(call));
@@ -49,7 +52,7 @@ export class WorkerHost {
       const early = this.early.get(call.event);
       if (early) {
         this.early.delete(call.event);
-        return early;
+        return early.answer;
       }
     }
     return this.call(call);
@@ -60,8 +63,8 @@ export class WorkerHost {
     if (!node) throw new Error(`S${call.node} has no worker`);
     if (call.input.kind !== 'message') throw new Error('only deliveries travel on the network port');
     const delivery: Delivery = { message: call.input.message, nowMs: call.nowMs };
-    return new Promise((resolve) => {
-      node.replies.push(resolve);
+    return new Promise((resolve, reject) => {
+      node.replies.push({ resolve, reject });
       node.port.postMessage(delivery);
     });
   }
@@ -77,7 +80,7 @@ export class WorkerHost {
         if (call.input.kind === 'message') return this.deliver(call);
         const node = this.workers.get(call.node);
         if (!node) throw new Error(`S${call.node} has no worker`);
-        return node.api.handle(call.input, call.nowMs);
+        return Promise.race([node.api.handle(call.input, call.nowMs), node.stopped]);
       }
     }
   }
@@ -86,25 +89,39 @@ export class WorkerHost {
     this.stop(call.node);
     const worker = new Worker(new URL('../worker/node.worker.ts', import.meta.url), { type: 'module', name: `S${call.node}` });
     const channel = new MessageChannel();
-    const node: NodeWorker = { worker, api: wrap<NodeWorkerApi>(worker), port: channel.port1, replies: [] };
-    channel.port1.onmessage = (event: MessageEvent<ReplicaOutput>) => node.replies.shift()?.(event.data);
+    let stop: (error: Error) => void = () => undefined;
+    const stopped = new Promise<never>((_, reject) => (stop = reject));
+    stopped.catch(() => undefined); // nobody may be waiting when it stops
+    const node: NodeWorker = { worker, api: wrap<NodeWorkerApi>(worker), port: channel.port1, replies: [], stopped, stop };
+    channel.port1.onmessage = (event: MessageEvent<ReplicaOutput | { readonly error: string }>) => {
+      const reply = node.replies.shift();
+      if ('error' in event.data) reply?.reject(new Error(`S${call.node}: ${event.data.error}`));
+      else reply?.resolve(event.data);
+    };
     this.workers.set(call.node, node);
-    return node.api.boot(call.boot, transfer(channel.port2, [channel.port2]));
+    return Promise.race([node.api.boot(call.boot, transfer(channel.port2, [channel.port2])), stopped]);
   }
 
   /** What node `id`'s state machine holds now (null when it is down). */
   async machine(id: NodeId): Promise<MachineView | null> {
     const node = this.workers.get(id);
-    return node ? node.api.machine() : null;
+    return node ? Promise.race([node.api.machine(), node.stopped]) : null;
   }
 
-  /** Terminate node `id`'s worker: its memory is gone, as in a crash. */
+  /**
+   * Terminate node `id`'s worker: its memory is gone, as in a crash. Whoever still waits on it hears so, rather
+   * than waiting for ever.
+   */
   stop(id: NodeId): void {
     const node = this.workers.get(id);
     if (!node) return;
     node.port.close();
     node.worker.terminate();
     this.workers.delete(id);
+    for (const [event, early] of this.early) if (early.node === id) this.early.delete(event);
+    const stopped = new Error(`S${id}'s worker was stopped`);
+    for (const reply of node.replies.splice(0)) reply.reject(stopped);
+    node.stop(stopped);
   }
 
   stopAll(): void {

@@ -154,3 +154,26 @@ describe('determinism', () => {
     expect(b.trace.traceHash()).toBe(alone2.trace.traceHash());
   });
 });
+
+describe('timers', () => {
+  it('a deadline already past when a setting changes still fires: CheckQuorum switched on mid-run keeps the leader ticking', () => {
+    // The leader's CheckQuorum deadline was set long ago; switched on, it is past, so its timer fires at once.
+    let heartbeats = 0;
+    let leader: NodeId | null = null;
+    const sim = new Simulation({
+      seed: 1,
+      nodes: 3,
+      onTrace: (event) => {
+        if (event.type === 'send' && event.node === leader && event.message.type === 'Heartbeat') heartbeats++;
+      },
+    });
+    sim.runUntil(2000);
+    leader = sim.leader();
+    expect(leader).not.toBeNull();
+    sim.setConfig('checkQuorum', true);
+    sim.runUntil(4000);
+    // Still leading and heartbeating: every 50 ms to 2 followers is 80 in 2 s.
+    expect(sim.leader()).toBe(leader);
+    expect(heartbeats).toBeGreaterThan(60);
+  });
+});

@@ -739,10 +739,12 @@ export class Simulation {
     }
     node.view = output.view;
     node.status = output.status ?? null;
-    const deadline = this.globalTime(node, output.deadlineMs);
-    if (deadline < node.timerAt) {
-      node.timerAt = deadline;
-      this.queue.push(Math.max(deadline, this.now), { kind: 'timer', node: id, incarnation: node.incarnation });
+    // A deadline already past fires now; timerAt holds when the event really fires, or fireTimer would take
+    // it for superseded and the node would never be ticked again.
+    const at = Math.max(this.globalTime(node, output.deadlineMs), this.now);
+    if (at < node.timerAt) {
+      node.timerAt = at;
+      this.queue.push(at, { kind: 'timer', node: id, incarnation: node.incarnation });
     }
     this.checker?.observe({ id, raft: this.observed(node, output.view) }, this.now);
   }

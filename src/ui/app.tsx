@@ -105,14 +105,17 @@ export function App() {
           <ScenarioControls />
         </section>
       </header>
-      {notice && (
-        <p className="notice" role="status">
-          {notice}{' '}
-          <button type="button" onClick={() => usePlayground.getState().notify(null)} aria-label="Dismiss">
-            ✕
-          </button>
-        </p>
-      )}
+      {/* Always present, so that screen readers announce what appears in it. */}
+      <div role="status" className="notice-region">
+        {notice && (
+          <p className="notice">
+            {notice}{' '}
+            <button type="button" onClick={() => usePlayground.getState().notify(null)} aria-label="Dismiss">
+              ✕
+            </button>
+          </p>
+        )}
+      </div>
       {status === 'error' && (
         <p role="alert" className="error">
           The cluster stopped: {error}
@@ -140,12 +143,12 @@ export function App() {
                 ['machines', 'State machines'],
               ] as const
             ).map(([id, label]) => (
-              <button key={id} type="button" role="tab" aria-selected={tab === id} onClick={() => setTab(id)}>
+              <button key={id} id={`tab-${id}`} type="button" role="tab" aria-selected={tab === id} aria-controls="tab-panel" onClick={() => setTab(id)}>
                 {label}
               </button>
             ))}
           </div>
-          <div className="tab-body" role="tabpanel">
+          <div className="tab-body" role="tabpanel" id="tab-panel" aria-labelledby={`tab-${tab}`}>
             {tab === 'events' && <EventLog />}
             {tab === 'inspector' && <Inspector />}
             {tab === 'machines' && <MachinePanel />}
@@ -159,14 +162,23 @@ export function App() {
 }
 
 function LessonPicker() {
+  const [lesson, setLesson] = useState('');
+  const open = (name: string) => {
+    const text = LESSONS[name];
+    if (!text) return;
+    const hash = `#scenario=${encodeScenarioLink(text)}`;
+    // The same lesson again starts it over: the hash does not change, so no hashchange would.
+    if (location.hash === hash) void usePlayground.getState().importScenario(text);
+    else location.hash = hash;
+  };
   return (
     <label className="lesson">
       Lesson{' '}
       <select
-        value=""
+        value={lesson}
         onChange={(event) => {
-          const text = LESSONS[event.target.value];
-          if (text) location.hash = `scenario=${encodeScenarioLink(text)}`;
+          setLesson(event.target.value);
+          open(event.target.value);
         }}
       >
         <option value="">Free play</option>
@@ -234,6 +246,7 @@ function Scrubber() {
           max={Math.max(first, last)}
           step={1}
           value={Math.min(Math.floor(shown), last)}
+          aria-valuetext={`${(shown / 1000).toFixed(3)} seconds${scrubbed ? ' (the past)' : ''}`}
           onChange={(event) => usePlayground.getState().scrubTo(Number(event.target.value))}
         />
       </label>

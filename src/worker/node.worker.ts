@@ -33,7 +33,12 @@ const node = {
   boot(boot: ReplicaBoot, port: MessagePort): ReplicaOutput {
     replica = new Replica(boot);
     port.onmessage = (event: MessageEvent<Delivery>) => {
-      port.postMessage(running().handle({ kind: 'message', message: event.data.message }, event.data.nowMs));
+      try {
+        port.postMessage(running().handle({ kind: 'message', message: event.data.message }, event.data.nowMs));
+      } catch (error) {
+        // The page must hear of it: it is waiting for this answer.
+        port.postMessage({ error: error instanceof Error ? error.message : String(error) });
+      }
     };
     return replica.start();
   },
