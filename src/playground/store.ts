@@ -165,7 +165,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       if (changed()) publish();
       flushNarration();
     } catch (error) {
-      fail(error);
+      if (cluster === current) fail(error); // a run replaced meanwhile may fail as it is stopped: no matter
     } finally {
       if (drawing === current) drawing = null;
     }

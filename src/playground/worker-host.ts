@@ -35,7 +35,10 @@ export class WorkerHost {
       const call = step.value;
       if (settled && call.kind === 'input') {
         for (const delivery of settled(call.node)) {
-          if (!this.early.has(delivery.event)) this.early.set(delivery.event, { node: delivery.node, answer: this.deliver(delivery) });
+          if (this.early.has(delivery.event)) continue;
+          const answer = this.deliver(delivery);
+          answer.catch(() => undefined); // a stopped worker's early answer may never be asked for
+          this.early.set(delivery.event, { node: delivery.node, answer });
         }
       }
       step = work.next(await this.answer(call));
