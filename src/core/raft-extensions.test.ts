@@ -477,3 +477,52 @@ describe('lease reads and membership changes: holes closed', () => {
     expect(leader.proposeConfigChange({ type: 'remove', node: 1 }, c.now)).toMatchObject({ ok: true });
   });
 });
+
+describe('a leader writing its log in parallel with its followers (reportsPersistence, thesis §10.2.1)', () => {
+  const parallel: ClusterSetup = { options: { reportsPersistence: true } };
+
+  it('counts itself toward a commit only for what the host reported durable', () => {
+    const c = new Cluster(3, parallel);
+    c.elect(1);
+    const leader = c.node(1);
+    leader.persisted(leader.status().lastLogIndex, leader.status().lastLogTerm, c.now);
+    c.deliverAll();
+    const before = leader.status().commitIndex;
+    const proposed = leader.propose('x', c.now);
+    expect(proposed.ok).toBe(true);
+    const index = (proposed as { index: number }).index;
+    // Only S2 acknowledges: with the leader's own copy not yet durable, one durable copy of three is no majority.
+    c.drop = (m) => m.from === 3 || m.to === 3;
+    c.deliverAll();
+    expect(leader.status().commitIndex).toBe(before);
+    // The leader's disk write completes: two durable copies of three.
+    leader.persisted(index, leader.status().term, c.now);
+    c.flush(1);
+    expect(leader.status().commitIndex).toBe(index);
+  });
+
+  it('commits on two durable followers without its own write, and ignores a report for an entry since replaced', () => {
+    const c = new Cluster(3, parallel);
+    c.elect(1);
+    c.deliverAll();
+    const leader = c.node(1);
+    const proposed = leader.propose('y', c.now) as { index: number; term: number };
+    c.deliverAll();
+    expect(leader.status().commitIndex).toBe(proposed.index);
+    // A report naming another term at that index is not about this entry.
+    const durableBefore = leader.status().commitIndex;
+    leader.persisted(proposed.index, proposed.term + 5, c.now);
+    expect(leader.status().commitIndex).toBe(durableBefore);
+  });
+
+  it('without the option, a leader counts its own log at once (the host persists before advance)', () => {
+    const c = new Cluster(3);
+    c.elect(1);
+    c.deliverAll();
+    const leader = c.node(1);
+    const proposed = leader.propose('z', c.now) as { index: number };
+    c.drop = (m) => m.from === 3 || m.to === 3;
+    c.deliverAll();
+    expect(leader.status().commitIndex).toBe(proposed.index);
+  });
+});

@@ -74,6 +74,12 @@ export interface RaftOptions {
   readonly snapshotChunksInflightMax: number;
   /** Teaching switches. Each removes one safety rule so that students can watch safety break. */
   readonly unsafe: UnsafeSwitches;
+  /**
+   * The host reports when entries are durable (`persisted`) instead of making them durable before `advance`.
+   * It may then send a leader's AppendEntries while its own disk write is under way (thesis §10.2.1): the
+   * leader counts itself toward a commit only for what it has reported durable.
+   */
+  readonly reportsPersistence?: boolean;
 }
 
 export interface UnsafeSwitches {
@@ -192,6 +198,8 @@ export class RaftNode {
   private leaderValue: NodeId = NONE;
   private commitIndex: number;
   private applied: number;
+  /** The last index of our log the host has reported durable (only with `reportsPersistence`). */
+  private durableIndex: number;
   /** Every configuration in the log, oldest first; the first comes from the snapshot (or the bootstrap) and
    *  the last is in force (thesis §4.1: a server uses the latest configuration in its log, committed or not). */
   private configs: { readonly index: number; readonly config: ClusterConfig }[];
@@ -259,6 +267,7 @@ export class RaftNode {
     // restored by the host from the snapshot.
     this.commitIndex = snapshotIndex;
     this.applied = snapshotIndex;
+    this.durableIndex = this.log.lastIndex(); // what storage gave us is on disk
     this.becomeFollower(this.termValue, NONE, 'start');
   }
 
@@ -414,6 +423,17 @@ export class RaftNode {
     this.snapshotDirty = true;
     this.events.push({ type: 'snapshot', phase: 'taken', index, term: this.snapshot.term });
     return true;
+  }
+
+  /**
+   * With `reportsPersistence`: the host made our log durable up to `index`, whose entry has `term` (an entry
+   * since replaced at that index is not the one made durable). A leader may now count itself for it.
+   */
+  persisted(index: number, term: number, nowMs: number): void {
+    this.now = nowMs;
+    if (index <= this.durableIndex || this.log.termAt(index) !== term) return;
+    this.durableIndex = index;
+    if (this.roleValue === 'leader') this.maybeCommit();
   }
 
   /**
@@ -1003,6 +1023,7 @@ export class RaftNode {
       if (existing === entry.term) continue;
       if (existing !== undefined) {
         this.log.truncateFrom(entry.index);
+        this.durableIndex = Math.min(this.durableIndex, entry.index - 1);
         this.forgetConfigsFrom(entry.index);
         truncatedFrom = entry.index;
       }
@@ -1081,6 +1102,7 @@ export class RaftNode {
       this.dropConfigsBefore(incoming.index);
     } else {
       this.log.resetTo(incoming.index, incoming.term);
+      this.durableIndex = Math.min(this.durableIndex, incoming.index);
       this.configs = [{ index: incoming.index, config: incoming.config }];
     }
     this.snapshotDirty = true;
@@ -1207,7 +1229,8 @@ export class RaftNode {
 
   /** §5.3, §5.4.2: commit the highest index a majority holds, but only by counting entries of our own term. */
   private maybeCommit(): void {
-    const index = committedIndex(this.voters, (id) => (id === this.id ? this.log.lastIndex() : (this.progress.get(id)?.match ?? 0)));
+    const own = this.options.reportsPersistence ? Math.min(this.durableIndex, this.log.lastIndex()) : this.log.lastIndex();
+    const index = committedIndex(this.voters, (id) => (id === this.id ? own : (this.progress.get(id)?.match ?? 0)));
     if (index <= this.commitIndex) return;
     if (this.log.termAt(index) !== this.termValue && !this.options.unsafe.commitPreviousTerms) return;
     this.commitTo(index);

@@ -5,7 +5,9 @@
 // being made durable, new inputs wait. Each batch is carried out in the order the Replica asks, with group
 // commit: every `persist` of the batch goes to the log, then one `sync()` makes them all durable, and only then do
 // the batch's messages leave and its clients get their answers (thesis §3.8: a vote or an acknowledgement never
-// leaves before the state it depends on is on disk).
+// leaves before the state it depends on is on disk). A leader's replication is the exception (thesis §10.2.1):
+// its AppendEntries go out while its own write is under way, and the core counts the leader's copy toward a
+// commit only once the host reports it durable (`reportsPersistence`, the `persisted` input).
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_RAFT_OPTIONS, type RaftOptions } from '../core/raft-node.ts';
@@ -22,7 +24,7 @@ import { DiskStorage } from './storage/disk-storage.ts';
 import { Transport, type PeerStatus, type TransportOptions } from './transport/transport.ts';
 
 /** The Raft tunables a real node exposes. */
-export type NodeRaftTuning = Omit<RaftOptions, 'id' | 'voters' | 'unsafe'>;
+export type NodeRaftTuning = Omit<RaftOptions, 'id' | 'voters' | 'unsafe' | 'reportsPersistence'>;
 
 /**
  * Defaults for a node on a real network and disk: etcd's timings (heartbeat 100 ms, election 1 s), PreVote and
@@ -178,7 +180,14 @@ export class NodeHost {
     for (const peer of options.peers) peers.set(peer.id, peer);
     if (!peers.has(options.id)) throw new Error(`node ${options.id} is not in its own peer list (${[...peers.keys()].join(', ')})`);
     this.peersById = peers;
-    this.raftOptions = { ...NODE_RAFT_DEFAULTS, ...options.raft, id: options.id, voters: [...peers.keys()].sort((a, b) => a - b), unsafe: DEFAULT_RAFT_OPTIONS.unsafe };
+    this.raftOptions = {
+      ...NODE_RAFT_DEFAULTS,
+      ...options.raft,
+      id: options.id,
+      voters: [...peers.keys()].sort((a, b) => a - b),
+      unsafe: DEFAULT_RAFT_OPTIONS.unsafe,
+      reportsPersistence: true,
+    };
     this.snapshotEveryEntries = options.snapshotEveryEntries ?? SNAPSHOT_EVERY_ENTRIES_DEFAULT;
     this.requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
   }
@@ -439,18 +448,24 @@ export class NodeHost {
     const messages: Message[] = [];
     const outcomes: ClientOutcome[] = [];
     let persisted = false;
+    let lastEntry: { readonly index: number; readonly term: number } | null = null;
     for (const output of outputs) {
       for (const effect of output.effects) {
         switch (effect.kind) {
           case 'event':
             this.logEvent(effect.body);
             break;
-          case 'persist':
+          case 'persist': {
             storage.append(effect);
             persisted = true;
+            const last = effect.entries[effect.entries.length - 1];
+            if (last) lastEntry = { index: last.index, term: last.term };
             break;
+          }
           case 'send':
-            messages.push(effect.message);
+            // A leader's replication may leave before its own write is durable (thesis §10.2.1).
+            if (sendsBeforeDurable(effect.message)) this.transport.send(effect.message);
+            else messages.push(effect.message);
             break;
           case 'client':
             outcomes.push(effect.client);
@@ -471,6 +486,8 @@ export class NodeHost {
       for (const queued of batch) queued.after?.(null);
       return;
     }
+    // Now the leader may count its own copy (the core ignores a report about an entry since replaced).
+    if (lastEntry) this.inbox.unshift({ input: { kind: 'persisted', index: lastEntry.index, term: lastEntry.term } });
     const transport = this.transport;
     for (const message of messages) transport.send(message);
     for (const outcome of outcomes) this.settle(outcome);
@@ -574,4 +591,13 @@ export class NodeHost {
         if (log.enabled('debug')) log.debug(`S${this.id}: ${body.type}`, { event: body.type, ...(body as object) });
     }
   }
+}
+
+/**
+ * Messages that depend on nothing this node has yet to make durable: a leader's replication and its TimeoutNow.
+ * Its term was durable before it could lead; its entries count toward a commit only once reported durable.
+ * Votes, acknowledgements and everything else wait for the fsync.
+ */
+function sendsBeforeDurable(message: Message): boolean {
+  return message.type === 'AppendEntries' || message.type === 'Heartbeat' || message.type === 'InstallSnapshot' || message.type === 'TimeoutNow';
 }

@@ -43,7 +43,9 @@ export type ReplicaInput =
   | { readonly kind: 'config-change'; readonly change: ConfigChange }
   | { readonly kind: 'options'; readonly options: ReplicaOptions }
   /** Nothing happened, but the node's clock changed: report the next deadline again. */
-  | { readonly kind: 'wake' };
+  | { readonly kind: 'wake' }
+  /** The host made the log durable up to this entry (only when the options say the host reports it). */
+  | { readonly kind: 'persisted'; readonly index: number; readonly term: number };
 
 /** A client request's end, as the host reports it to whoever asked. */
 export type ClientOutcome =
@@ -145,6 +147,9 @@ export class Replica {
         raft.tick(nowMs);
         return this.finish();
       case 'wake':
+        return this.finish();
+      case 'persisted':
+        raft.persisted(input.index, input.term, nowMs);
         return this.finish();
       case 'timeout':
         if (raft.role === 'leader') return this.finish(`S${this.id} is the leader`);
