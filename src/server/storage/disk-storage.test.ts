@@ -224,6 +224,27 @@ describe('round trip', () => {
 
 // ---- Group commit -----------------------------------------------------------------------------------------
 
+describe('snapshots behind the log', () => {
+  it('a snapshot below the first entry of the first remaining segment keeps every entry after it', async () => {
+    // The state machine lags the log: snapshots land below entries that a rotation already moved to segment 2.
+    const dir = await makeTempDir();
+    const { storage } = await openStorage(dir, { segmentBytes: 12_000 });
+    storage.append(readyOf({ hardState: { term: 1, votedFor: 1 }, entries: entries(1, 10, 1, 'x'.repeat(1000)) }));
+    await storage.sync();
+    storage.append(readyOf({ entries: entries(11, 20, 1, 'y'.repeat(200)) }));
+    await storage.sync();
+    storage.append(readyOf({ snapshot: snapshotAt(5, 1) }));
+    await storage.sync();
+    storage.append(readyOf({ snapshot: snapshotAt(12, 1) })); // lets the first segment go
+    await storage.sync();
+    expect(storage.lastIndex()).toBe(20);
+    await storage.close();
+    const reopened = await openStorage(dir, { segmentBytes: 12_000 });
+    expect(reopened.stored.snapshot?.index).toBe(12);
+    expect(reopened.stored.entries.map((e) => e.index)).toEqual([13, 14, 15, 16, 17, 18, 19, 20]);
+  });
+});
+
 describe('group commit', () => {
   it('appends synced together share one write and one fsync, and all are durable', async () => {
     const dir = await makeTempDir();

@@ -13,7 +13,7 @@ import type { SegmentHeader, SnapshotMarker, SnapshotMarkerRecord } from './reco
 export class ReplayedLog {
   hardState: HardState = EMPTY_STORAGE.hardState;
   snapshot: SnapshotMarker | null = null;
-  /** The index just before `entries[0]`; equal to the snapshot's index once the replay is complete. */
+  /** The index just before `entries[0]`: the snapshot's index, or past it when the replay began past it. */
   base = 0;
   entries: Entry[] = [];
   private started = false;
@@ -57,8 +57,15 @@ export class ReplayedLog {
 
   saveSnapshot(marker: SnapshotMarkerRecord): void {
     const drop = marker.index - this.base;
-    this.entries = marker.keep && drop >= 0 ? this.entries.slice(drop) : [];
-    this.base = marker.index;
+    if (!marker.keep) {
+      this.entries = [];
+      this.base = marker.index;
+    } else if (drop >= 0) {
+      this.entries = this.entries.slice(drop);
+      this.base = marker.index;
+    }
+    // Kept, with every known entry after it (the replay began past it, in a segment after deleted ones): the
+    // entries stay as they are. Emptying them would lose entries that were synced and acknowledged.
     this.snapshot = { generation: marker.generation, index: marker.index, term: marker.term };
   }
 }
