@@ -569,7 +569,15 @@ describe('the directory lock', () => {
     expect(warnings).toEqual([expect.stringContaining(`from process ${exited.pid}, which is not running`)]);
   });
 
-  it('an empty lock (its owner died before writing its pid) is taken over', async () => {
+  it('a lock naming our own pid that this process does not hold is a previous life\'s (a container restart), and is taken over', async () => {
+    const dir = await makeTempDir();
+    await writeFile(join(dir, LOCK_FILE), `${process.pid}\n`);
+    await openStorage(dir);
+    expect(warnings).toEqual([expect.stringContaining(`from process ${process.pid}, which is not running`)]);
+    expect((await readdir(dir)).filter((name) => name.startsWith(LOCK_FILE))).toEqual([LOCK_FILE]);
+  });
+
+  it('an empty lock (left by an older version that wrote its pid after creating the file) is taken over', async () => {
     const dir = await makeTempDir();
     await writeFile(join(dir, LOCK_FILE), '');
     await openStorage(dir);
