@@ -161,6 +161,11 @@ describe('HTTP API of one node', () => {
     const retried = jsonOf(await call(`${single.url}/queues/once/tasks`, 'POST', { payload: 1 }, enqueueHeaders))!;
     expect(retried['id']).toBe(task['id']);
     expect(jsonOf(await call(`${single.url}/queues/once`, 'GET'))).toMatchObject({ pending: 1 });
+    // The same key on a different write is a different request: it is applied, not answered with the first result.
+    expect((await call(`${single.url}/kv/other`, 'PUT', { value: 'reused' }, headers)).status).toBe(200);
+    expect(jsonOf(await call(`${single.url}/kv/other`, 'GET'))).toEqual({ value: 'reused' });
+    expect((await call(`${single.url}/kv/counter`, 'DELETE', undefined, headers)).status).toBe(200);
+    expect((await call(`${single.url}/kv/counter`, 'GET')).status).toBe(404);
     const bad = await call(`${single.url}/kv/counter`, 'PUT', { value: 'x' }, { 'idempotency-key': 'x'.repeat(300) });
     expect(bad.status).toBe(400);
     expect(jsonOf(bad)).toMatchObject({ error: 'invalid_idempotency_key' });

@@ -20,6 +20,7 @@
 // Idempotency-Key on a write: the key becomes the write's client session (thesis §6.3) with sequence 1, so a
 // retry with the same key (through any node, after any leader change) gets the first result instead of applying
 // the write again, as long as the session lives (10 minutes idle, the latest 1024 sessions).
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { NONE, type NodeId } from '../core/types.ts';
@@ -429,7 +430,7 @@ export class HttpApi {
     command: ServiceCommand,
     onDone: (result: unknown, index: number, term: number) => Reply,
   ): Promise<Reply> {
-    const session = idempotencySession(request);
+    const session = idempotencySession(request, command);
     try {
       // The Replica encodes the command inside the core's step: a command it cannot encode must not get there.
       encodeEnvelope({ timeMs: 0, command, ...(session ? { session } : {}) });
@@ -583,16 +584,19 @@ function isStale(request: ApiRequest): boolean {
   throw new HttpError(400, 'invalid_query', `stale: expected true or false, got ${JSON.stringify(stale.slice(0, 40))}`);
 }
 
-function idempotencySession(request: ApiRequest): SessionTag | undefined {
+function idempotencySession(request: ApiRequest, command: ServiceCommand): SessionTag | undefined {
   const header = request.raw.headers['idempotency-key'];
   if (header === undefined) return undefined;
   const key = Array.isArray(header) ? header[0]! : header;
   if (key.length < 1 || key.length > IDEMPOTENCY_KEY_CHARS_MAX || !/^[\x21-\x7e]+$/.test(key)) {
     throw new HttpError(400, 'invalid_idempotency_key', `Idempotency-Key: expected 1 to ${IDEMPOTENCY_KEY_CHARS_MAX} visible ASCII characters`);
   }
-  // One session per key, with one request in it: a retry is the same (client, sequence), answered from the
-  // session's saved result (client-sessions.ts).
-  return { client: `idempotency-key:${key}`, sequence: 1 };
+  // One session per key and request, with one request in it: a retry is the same (client, sequence), answered
+  // from the session's saved result (client-sessions.ts). The command's fingerprint is part of the session, so
+  // a key reused for a different write is a different session and is applied, never answered with another
+  // write's result.
+  const fingerprint = createHash('sha256').update(JSON.stringify(command)).digest('hex').slice(0, 16);
+  return { client: `idempotency-key:${key}:${fingerprint}`, sequence: 1 };
 }
 
 function unavailable(code: string, message: string, extra: Record<string, unknown> = {}): HttpError {
