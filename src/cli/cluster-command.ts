@@ -42,8 +42,12 @@ export const clusterCommand: Command = {
     const peerList = formatPeers(peers);
     const children = new Map<number, ChildProcess>();
     let stopping = false;
+    let done = false;
     let finish!: (code: number) => void;
-    const finished = new Promise<number>((done) => (finish = done));
+    const finished = new Promise<number>((resolve) => (finish = resolve)).then((code) => {
+      done = true; // stops the wait for a leader too: nothing may keep the process alive after this
+      return code;
+    });
 
     const stopAll = async () => {
       const waits = [...children.entries()].map(
@@ -106,7 +110,7 @@ export const clusterCommand: Command = {
     for (const peer of peers) {
       process.stdout.write(`  S${peer.id}  ${endpoints[peer.id - 1]}  (Raft ${peer.raft.host}:${peer.raft.port}, data ${join(dir, `node-${peer.id}`)})\n`);
     }
-    void waitForLeader(endpoints, () => stopping).then((leader) => {
+    void waitForLeader(endpoints, () => stopping || done).then((leader) => {
       if (stopping || leader === null) return;
       process.stdout.write(`S${leader.id} leads (term ${leader.term}). Try: npx raft-playground put greeting hello --endpoints ${endpoints.join(',')}\nCtrl-C stops the cluster.\n`);
     });
