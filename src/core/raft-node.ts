@@ -1148,6 +1148,9 @@ export class RaftNode {
         } else if (pr.match < this.log.lastIndex() && pr.needsProbe(this.now, this.options.heartbeatMs)) {
           this.scheduleReplication(m.from, true);
         }
+        // A learner that caught up while a promotion could not be proposed (a transfer under way, a change
+        // pending) is promoted on a later heartbeat, even when nothing else commits (thesis §4.2.1).
+        this.maybePromote(pr);
         return;
       }
       case 'InstallSnapshotResponse':

@@ -616,3 +616,13 @@ it('a leader elected while an earlier change is still uncommitted elsewhere cann
   sim.runUntil(sim.now + 2000);
   expectNoViolations(sim);
 });
+
+describe('promotion after a refusal', () => {
+  it('a learner that caught up when a promotion could not be proposed is promoted on a later heartbeat (fuzz seed 20035)', () => {
+    // The learner's last acknowledgement came while the leader could not propose; nothing committed after it,
+    // so nothing asked again until heartbeats did (thesis §4.2.1: promote once caught up).
+    const outcome = fuzzRun(20035, { membershipChurn: true });
+    expect(outcome.livenessProblem, `${replayCommand(20035)} --membership`).toBeUndefined();
+    expect(outcome.ok).toBe(true);
+  });
+});
