@@ -1,8 +1,9 @@
 // Every node's log, one row per node and one column per index, so that the rows line up and a reader sees
 // where logs agree, where they diverge (§5.3) and how far each node has committed and applied (§5.4).
 import type { NodeId } from '../core/types.ts';
-import type { LiveNode } from '../playground/live-cluster.ts';
-import { shownView, usePlayground } from '../playground/store.ts';
+import { memo } from 'react';
+import type { LiveNode, LiveView } from '../playground/live-cluster.ts';
+import { shownView, usePlayground, type Selection } from '../playground/store.ts';
 import {
   cellAt,
   chooseLogWindow,
@@ -31,43 +32,60 @@ export function LogGrid({ columns = LOG_GRID_COLUMNS }: { columns?: number }) {
   const view = usePlayground(shownView);
   const selection = usePlayground((s) => s.selection);
   if (!view) return <section className="panel log-grid-panel" aria-label="Logs" aria-busy="true" />;
-
-  const logWindow = chooseLogWindow(view.nodes, columns);
-  const indexes = windowIndexes(logWindow);
-  const leader = findLeader(view.nodes, view.leader);
-  const selectedNode: NodeId | null = selection?.kind === 'node' ? selection.id : null;
-
-  return (
-    <section className="panel log-grid-panel" aria-label="Logs">
-      <h2 className="panel-title">Logs</h2>
-      <div className="panel-scroll">
-        <table className="log-grid" style={{ width: `${NAME_COLUMN_REM + indexes.length * INDEX_COLUMN_REM}rem` }}>
-          <thead>
-            <tr>
-              <th scope="col" className="log-corner">
-                index
-              </th>
-              {indexes.map((index) => (
-                <th key={index} scope="col" className="log-index">
-                  {showsIndexLabel(index, logWindow) ? index : ''}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          {view.nodes.map((node) => (
-            <LogRow key={node.id} node={node} leader={leader} logWindow={logWindow} indexes={indexes} selected={node.id === selectedNode} />
-          ))}
-        </table>
-      </div>
-      <p className="legend">
-        <span className="legend-cell legend-committed">3</span> committed <span className="legend-cell legend-uncommitted">3</span> not yet
-        committed <span className="legend-cell legend-compacted" /> in the snapshot · <b className="marker marker-commit">C</b> commitIndex{' '}
-        <b className="marker marker-applied">A</b> lastApplied <b className="marker marker-match">M</b> leader's matchIndex{' '}
-        <b className="marker marker-next">N</b> leader's nextIndex (§5.3)
-      </p>
-    </section>
-  );
+  return <LogGridOf view={view} selection={selection} columns={columns} />;
 }
+
+/** What the grid shows of the cluster: when it is unchanged, so is the grid (the view changes every frame). */
+function gridKey(view: LiveView): string {
+  return view.nodes
+    .map((n) => {
+      const last = n.log[n.log.length - 1];
+      const progress = n.progress.map((p) => `${p.id}/${p.next}/${p.match}`).join(',');
+      return `${n.id}|${n.status}|${n.role}|${n.leader}|${n.lastIndex}|${last?.term ?? 0}|${n.log.length}|${n.commitIndex}|${n.lastApplied}|${n.snapshotIndex}|${progress}`;
+    })
+    .join(';');
+}
+
+const LogGridOf = memo(
+  function LogGridOf({ view, selection, columns }: { view: LiveView; selection: Selection; columns: number }) {
+    const logWindow = chooseLogWindow(view.nodes, columns);
+    const indexes = windowIndexes(logWindow);
+    const leader = findLeader(view.nodes, view.leader);
+    const selectedNode: NodeId | null = selection?.kind === 'node' ? selection.id : null;
+
+    return (
+      <section className="panel log-grid-panel" aria-label="Logs">
+        <h2 className="panel-title">Logs</h2>
+        <div className="panel-scroll">
+          <table className="log-grid" style={{ width: `${NAME_COLUMN_REM + indexes.length * INDEX_COLUMN_REM}rem` }}>
+            <thead>
+              <tr>
+                <th scope="col" className="log-corner">
+                  index
+                </th>
+                {indexes.map((index) => (
+                  <th key={index} scope="col" className="log-index">
+                    {showsIndexLabel(index, logWindow) ? index : ''}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            {view.nodes.map((node) => (
+              <LogRow key={node.id} node={node} leader={leader} logWindow={logWindow} indexes={indexes} selected={node.id === selectedNode} />
+            ))}
+          </table>
+        </div>
+        <p className="legend">
+          <span className="legend-cell legend-committed">3</span> committed <span className="legend-cell legend-uncommitted">3</span> not yet
+          committed <span className="legend-cell legend-compacted" /> in the snapshot · <b className="marker marker-commit">C</b> commitIndex{' '}
+          <b className="marker marker-applied">A</b> lastApplied <b className="marker marker-match">M</b> leader's matchIndex{' '}
+          <b className="marker marker-next">N</b> leader's nextIndex (§5.3)
+        </p>
+      </section>
+    );
+  },
+  (before, after) => before.selection === after.selection && before.columns === after.columns && gridKey(before.view) === gridKey(after.view),
+);
 
 function LogRow({
   node,
