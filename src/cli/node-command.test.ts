@@ -1,22 +1,10 @@
 // `raft-playground node` as a user runs it: bad flags are bad usage (exit 2 with the usage), a node that cannot
 // start says why in one sentence (exit 1).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
-import { BIN_PATH, ProcessCluster } from '../server/process-cluster.ts';
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN_PATH, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+import { ProcessCluster, runCli } from '../server/process-cluster.ts';
 
 describe('raft-playground node', () => {
   const clusters: ProcessCluster[] = [];
@@ -39,7 +27,7 @@ describe('raft-playground node', () => {
       [['node', '--id', '1', '--peers', '1=127.0.0.1:7001', '--http', '127.0.0.1:8001', '--data', 'd', '--election-timeout-ms', '50-10'], '--election-timeout-ms expects MIN-MAX'],
     ];
     for (const [args, sentence] of cases) {
-      const { code, stderr } = await cli(...args);
+      const { code, stderr } = await runCli(...args);
       expect({ args, code }).toEqual({ args, code: 2 });
       expect(stderr).toContain(sentence);
       expect(stderr).toContain('Usage: raft-playground');
@@ -52,10 +40,10 @@ describe('raft-playground node', () => {
     await cluster.start(1);
     const [peer] = cluster.peers;
     const peers = `1=127.0.0.1:${peer!.raft.port + 0}/${peer!.http.port}`;
-    const locked = await cli('node', '--id', '1', '--peers', peers, '--http', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--data', cluster.dataDir(1));
+    const locked = await runCli('node', '--id', '1', '--peers', peers, '--http', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--data', cluster.dataDir(1));
     expect(locked.code).toBe(1);
     expect(locked.stderr.trim()).toMatch(/^raft-playground node: S1 cannot start: .* is in use by process \d+; is another node running on that data directory\?$/);
-    const busyPort = await cli('node', '--id', '1', '--peers', peers, '--http', `127.0.0.1:${peer!.http.port}`, '--listen', '127.0.0.1:0', '--data', join(temporaryDirectory(), 'n1'), '--log-level', 'error');
+    const busyPort = await runCli('node', '--id', '1', '--peers', peers, '--http', `127.0.0.1:${peer!.http.port}`, '--listen', '127.0.0.1:0', '--data', join(temporaryDirectory(), 'n1'), '--log-level', 'error');
     expect(busyPort.code).toBe(1);
     expect(busyPort.stderr.trim()).toBe(`raft-playground node: S1 cannot start: address 127.0.0.1:${peer!.http.port} is already in use.`);
   });

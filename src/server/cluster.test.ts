@@ -1,13 +1,12 @@
 // Real node processes on loopback, real logs in temp directories, real kill -9: election, redirects, crash
 // recovery with catch-up by InstallSnapshot, and a network partition made by proxies the test controls.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ClusterClient, jsonOf, sendRequest } from './http-client.ts';
-import { BIN_PATH, ProcessCluster, isPortFree, sleep } from './process-cluster.ts';
+import { BIN_PATH, ProcessCluster, isPortFree, runCli, sleep } from './process-cluster.ts';
 
 const FAST = { electionTimeoutMs: [300, 600] as const, heartbeatMs: 50, requestTimeoutMs: 2000 };
 const clusters: ProcessCluster[] = [];
@@ -28,16 +27,6 @@ async function createCluster(options: Omit<Parameters<typeof ProcessCluster.crea
   const cluster = await ProcessCluster.create({ ...FAST, ...options, dir: temporaryDirectory('raft-cluster-') });
   clusters.push(cluster);
   return cluster;
-}
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN_PATH, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
 }
 
 describe('raft-playground cluster', () => {
@@ -65,19 +54,19 @@ describe('raft-playground cluster', () => {
       expect(stdout).toContain(`S1  ${endpoints[0]}`);
       const flags = ['--endpoints', endpoints.join(',')];
       // A write through the first endpoint (a follower, most likely: it redirects), then a linearizable read on each.
-      const put = await cli('put', 'greeting', 'hello', '--endpoints', endpoints[0]!);
+      const put = await runCli('put', 'greeting', 'hello', '--endpoints', endpoints[0]!);
       expect(put).toMatchObject({ code: 0 });
       expect(JSON.parse(put.stdout)).toMatchObject({ index: expect.any(Number), term: expect.any(Number) });
-      expect(await cli('get', 'greeting', '--endpoints', endpoints[2]!)).toMatchObject({ code: 0, stdout: 'hello\n' });
+      expect(await runCli('get', 'greeting', '--endpoints', endpoints[2]!)).toMatchObject({ code: 0, stdout: 'hello\n' });
       for (const endpoint of endpoints) expect(jsonOf(await sendRequest(`${endpoint}/kv/greeting`))).toEqual({ value: 'hello' });
-      const missing = await cli('get', 'nobody', ...flags);
+      const missing = await runCli('get', 'nobody', ...flags);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toBe('raft-playground get: key "nobody" is not set\n');
-      const status = await cli('status', ...flags);
+      const status = await runCli('status', ...flags);
       expect(status.code).toBe(0);
       expect(status.stdout.split('\n')[0]).toMatch(/^node\s+role\s+term\s+leader\s+commit\s+applied\s+lag\s+endpoint$/);
       expect(status.stdout.match(/leader/g)!.length).toBeGreaterThanOrEqual(2); // the header and one leader row
-      const usage = await cli('put', 'only-a-key', ...flags);
+      const usage = await runCli('put', 'only-a-key', ...flags);
       expect(usage.code).toBe(2);
       expect(usage.stderr).toContain('Usage: raft-playground');
       // Ctrl-C: the terminal signals the whole process group.

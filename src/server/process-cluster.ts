@@ -1,15 +1,27 @@
 // A cluster of real `raft-playground node` processes on loopback, for the tests and `bench cluster`: free ports,
 // one data directory per node, kill -9 and restart, and optionally a FaultProxy on every directed link so that a
 // partition can be made and healed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { FaultProxy } from './fault-proxy.ts';
 import { jsonOf, sendRequest } from './http-client.ts';
 import type { LogLevel } from './logger.ts';
 import { formatPeers, type HostPort, type PeerSpec } from './peers.ts';
 
 export const BIN_PATH = resolve(import.meta.dirname, '..', '..', 'bin', 'raft-playground.mjs');
+
+/** Run `raft-playground ARGS` to its end: its exit code and what it printed. */
+export async function runCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN_PATH, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
 
 const LOG_LINES_MAX = 200_000;
 

@@ -480,42 +480,27 @@ export function ClusterSettings() {
         </Group>
 
         <Group label="Timing (ms)">
-          <label>
-            Election timeout min
-            <input aria-label="Election timeout min"
-              type="number"
-              className="narrow"
-              min={1}
-              value={shownTiming.min}
-              disabled={!enabled}
-              onChange={(event) => setTiming({ ...shownTiming, min: event.target.value })}
-              onKeyDown={(event) => event.key === 'Enter' && applyTiming()}
-            />
-          </label>
-          <label>
-            Election timeout max
-            <input aria-label="Election timeout max"
-              type="number"
-              className="narrow"
-              min={1}
-              value={shownTiming.max}
-              disabled={!enabled}
-              onChange={(event) => setTiming({ ...shownTiming, max: event.target.value })}
-              onKeyDown={(event) => event.key === 'Enter' && applyTiming()}
-            />
-          </label>
-          <label>
-            Heartbeat
-            <input aria-label="Heartbeat"
-              type="number"
-              className="narrow"
-              min={1}
-              value={shownTiming.heartbeat}
-              disabled={!enabled}
-              onChange={(event) => setTiming({ ...shownTiming, heartbeat: event.target.value })}
-              onKeyDown={(event) => event.key === 'Enter' && applyTiming()}
-            />
-          </label>
+          {(
+            [
+              ['min', 'Election timeout min'],
+              ['max', 'Election timeout max'],
+              ['heartbeat', 'Heartbeat'],
+            ] as const
+          ).map(([field, name]) => (
+            <label key={field}>
+              {name}
+              <input
+                aria-label={name}
+                type="number"
+                className="narrow"
+                min={1}
+                value={shownTiming[field]}
+                disabled={!enabled}
+                onChange={(event) => setTiming({ ...shownTiming, [field]: event.target.value })}
+                onKeyDown={(event) => event.key === 'Enter' && applyTiming()}
+              />
+            </label>
+          ))}
           <button type="button" onClick={applyTiming} disabled={!enabled || timing === null || problem !== null}>
             Apply timing
           </button>
