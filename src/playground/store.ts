@@ -124,9 +124,9 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
 
   /**
    * Runs events as the clock moves: once a frame it moves the clock by the wall time elapsed × speed and runs
-   * what is due, for at most a slice of wall time, then lets the page draw. Waiting on the workers leaves the main thread
-   * free, so drawing and events interleave. When the events take longer than real time allows, the clock waits
-   * for them rather than skipping any.
+   * what is due, for at most a slice of wall time, then lets the page draw. Waiting on the workers leaves the
+   * main thread free, so drawing and events interleave. When the events take longer than real time allows, the
+   * clock waits for them rather than skipping any.
    */
   const pump = async (current: LiveCluster) => {
     let lastWall = performance.now();
