@@ -367,6 +367,8 @@ export class NodeHost {
       const timer = setTimeout(() => {
         if (!this.pending.delete(request)) return;
         this.counters.requestTimeouts++;
+        // A read forwarded to a leader whose answer was lost would wait in the replica for ever.
+        if (this.state === 'running') this.enqueue({ input: { kind: 'forget-read', request } });
         resolve({ kind: 'timeout' });
       }, this.requestTimeoutMs);
       this.pending.set(request, { resolve, timer, term: 0 });

@@ -45,7 +45,9 @@ export type ReplicaInput =
   /** Nothing happened, but the node's clock changed: report the next deadline again. */
   | { readonly kind: 'wake' }
   /** The host made the log durable up to this entry (only when the options say the host reports it). */
-  | { readonly kind: 'persisted'; readonly index: number; readonly term: number };
+  | { readonly kind: 'persisted'; readonly index: number; readonly term: number }
+  /** The client gave up on this read (a timeout): stop waiting for its read index, which may never come. */
+  | { readonly kind: 'forget-read'; readonly request: number };
 
 /** A client request's end, as the host reports it to whoever asked. */
 export type ClientOutcome =
@@ -150,6 +152,9 @@ export class Replica {
         return this.finish();
       case 'persisted':
         raft.persisted(input.index, input.term, nowMs);
+        return this.finish();
+      case 'forget-read':
+        this.reads.delete(input.request);
         return this.finish();
       case 'timeout':
         if (raft.role === 'leader') return this.finish(`S${this.id} is the leader`);
