@@ -170,10 +170,6 @@ export class LiveCluster {
     return this.advanceTo(next);
   }
 
-  nextEventAt(): number {
-    return this.sim.nextEventAt();
-  }
-
   /**
    * Do `action` now: it is scheduled one millisecond ahead, before anything else at that millisecond, and run
    * at once. A file that schedules it at that time replays it in the same place.
@@ -203,11 +199,6 @@ export class LiveCluster {
       actions: this.actionLog.filter((a) => a.atMs <= this.sim.now),
       runUntilMs: this.sim.now,
     };
-  }
-
-  /** The scheduled actions not yet run (a replayed file's remainder). */
-  pendingActions(): ScenarioAction[] {
-    return this.actionLog.filter((a) => a.atMs > this.sim.now);
   }
 
   /** Fetch each running node's state machine from its worker (between events, so it cannot race one). */
@@ -298,8 +289,6 @@ function liveNode(node: Simulation['nodes'][number], sim: Simulation): LiveNode 
     const entry = storage.entryAt(index)!;
     log.push({ index, term: entry.term, type: entry.type, label: entryLabel(entry.type, entry.data) });
   }
-  const clock = node.clock;
-  const toGlobal = (local: number) => (clock.rate === 1 ? local : clock.globalAtOrigin + (local - clock.localAtOrigin) / clock.rate);
   return {
     id: node.id,
     status: view ? 'up' : 'down',
@@ -315,11 +304,11 @@ function liveNode(node: Simulation['nodes'][number], sim: Simulation): LiveNode 
     lastApplied: view?.lastApplied ?? 0,
     voters: view?.config.voters ?? [],
     learners: view?.config.learners ?? [],
-    electionDeadlineMs: status && view?.role !== 'leader' ? toGlobal(status.electionDeadlineMs) : null,
+    electionDeadlineMs: status && view?.role !== 'leader' ? sim.globalTime(node, status.electionDeadlineMs) : null,
     electionTimeoutMs: status?.electionTimeoutMs ?? sim.config.electionTimeoutMs[1],
     votesGranted: status?.votesGranted ?? [],
     progress: view?.role === 'leader' ? (status?.progress ?? []).map(({ id, next, match, state }) => ({ id, next, match, state })) : [],
-    clockRate: clock.rate,
+    clockRate: node.clock.rate,
   };
 }
 

@@ -130,8 +130,4 @@ export class WorkerHost {
   stopAll(): void {
     for (const id of [...this.workers.keys()]) this.stop(id);
   }
-
-  get running(): number {
-    return this.workers.size;
-  }
 }

@@ -593,7 +593,7 @@ export class Simulation {
   }
 
   /** The virtual millisecond at which node's clock reads `local` (rounded up: time is whole milliseconds). */
-  private globalTime(node: SimNode, local: number): number {
+  globalTime(node: SimNode, local: number): number {
     const { rate, globalAtOrigin, localAtOrigin } = node.clock;
     if (rate === 1 && globalAtOrigin === localAtOrigin) return local;
     return Math.ceil(globalAtOrigin + (local - localAtOrigin) / rate);
