@@ -20,79 +20,91 @@ interface LoadTarget {
   readonly name: string;
   /** The request that writes `key` = `value`. */
   request(key: string, value: string): { url: string; method: string; body: string };
+  /** The leader's fsyncs so far, when the target reports them. */
+  fsyncCount?(): Promise<number>;
 }
 
-interface LoadResult {
-  readonly writes: number;
-  readonly errors: number;
-  readonly seconds: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
+/** Latencies and counts pooled over a target's rounds. */
+class LoadResult {
+  readonly latenciesMs: number[] = [];
+  errors = 0;
+  seconds = 0;
+  fsyncs = 0;
+
+  get writesPerSecond(): number {
+    return this.seconds > 0 ? this.latenciesMs.length / this.seconds : 0;
+  }
+
+  quantile(q: number): number {
+    this.latenciesMs.sort((a, b) => a - b);
+    return this.latenciesMs[Math.min(this.latenciesMs.length - 1, Math.floor(q * this.latenciesMs.length))] ?? NaN;
+  }
 }
+
+/** Each target's time at each concurrency is split into this many rounds, alternating with the other target's. */
+const ROUNDS = 4;
+const WARM_UP_MS = 500;
 
 export async function benchCluster(argv: readonly string[]): Promise<number> {
   const flags = parseFlags(argv, { seconds: { kind: 'number' }, etcd: { kind: 'string' } });
-  const seconds = flags.seconds ?? 10;
-  if (seconds < 1 || seconds > 600) throw new UsageError(`--seconds expects 1 to 600, got ${seconds}.`);
+  const seconds = flags.seconds ?? 12;
+  if (seconds < ROUNDS || seconds > 600) throw new UsageError(`--seconds expects ${ROUNDS} to 600, got ${seconds}.`);
   const etcdMode = flags.etcd ?? 'auto';
   if (!['auto', 'off'].includes(etcdMode)) throw new UsageError(`--etcd expects auto or off, got '${etcdMode}'.`);
-  const durationMs = seconds * 1000;
-  process.stdout.write(
-    `bench cluster: 3 nodes on loopback, fsync on; closed-loop HTTP clients, PUT of ${KEY_BYTES}-byte keys and ${VALUE_BYTES}-byte values to the leader, ${seconds} s per run\n`,
-  );
-
-  const ours = new Map<number, LoadResult>();
-  const dir = mkdtempSync(join(tmpdir(), 'raft-bench-'));
-  const cluster = await ProcessCluster.create({ nodes: 3, dir, logLevel: 'warn', snapshotEvery: 10_000 });
-  try {
-    await cluster.startAll();
-    const leader = await cluster.waitForLeader();
-    const base = cluster.endpoint(leader.id);
-    const target: LoadTarget = {
-      name: 'raft-playground',
-      request: (key, value) => ({ url: `${base}/kv/${key}`, method: 'PUT', body: JSON.stringify({ value }) }),
-    };
-    for (const clients of CONCURRENCIES) {
-      let fsyncsBefore = 0;
-      const result = await runLoad(target, clients, durationMs, async () => {
-        fsyncsBefore = await fsyncCount(base);
-      });
-      const fsyncs = (await fsyncCount(base)) - fsyncsBefore;
-      ours.set(clients, result);
-      printResult(target.name, clients, result, fsyncs > 0 ? ` (${(result.writes / fsyncs).toFixed(1)} writes per leader fsync)` : '');
-    }
-  } finally {
-    await cluster.stopAll(true);
-    rmSync(dir, { recursive: true, force: true });
-  }
-
   const etcdVersion = etcdMode === 'off' ? null : findEtcd();
+  process.stdout.write(
+    `bench cluster: 3 nodes on loopback, fsync on; closed-loop HTTP clients, PUT of ${KEY_BYTES}-byte keys and ${VALUE_BYTES}-byte values to the leader, ` +
+      `${seconds} s per system and concurrency${etcdVersion ? `, in ${ROUNDS} rounds alternating with etcd so that both meet the same machine` : ''}\n`,
+  );
   if (etcdVersion === null) {
     process.stdout.write(etcdMode === 'off' ? 'etcd: skipped (--etcd off)\n' : 'etcd: not on the PATH, no comparison (apt-get install etcd-server gives etcd 3.4)\n');
-    return 0;
   }
-  const etcd = await EtcdCluster.start();
+
+  const dir = mkdtempSync(join(tmpdir(), 'raft-bench-'));
+  const cluster = await ProcessCluster.create({ nodes: 3, dir, logLevel: 'warn', snapshotEvery: 10_000 });
+  let etcd: EtcdCluster | null = null;
   try {
-    const base = await etcd.leaderClientUrl();
-    const target: LoadTarget = {
-      name: `etcd ${etcdVersion}`,
-      request: (key, value) => ({
-        url: `${base}/v3/kv/put`,
-        method: 'POST',
-        body: JSON.stringify({ key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') }),
-      }),
-    };
+    await cluster.startAll();
+    const base = cluster.endpoint((await cluster.waitForLeader()).id);
+    const targets: LoadTarget[] = [
+      {
+        name: 'raft-playground',
+        request: (key, value) => ({ url: `${base}/kv/${key}`, method: 'PUT', body: JSON.stringify({ value }) }),
+        fsyncCount: () => fsyncCount(base),
+      },
+    ];
+    if (etcdVersion !== null) {
+      etcd = await EtcdCluster.start();
+      const etcdBase = await etcd.leaderClientUrl();
+      targets.push({
+        name: `etcd ${etcdVersion}`,
+        request: (key, value) => ({
+          url: `${etcdBase}/v3/kv/put`,
+          method: 'POST',
+          body: JSON.stringify({ key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') }),
+        }),
+      });
+    }
     for (const clients of CONCURRENCIES) {
-      const result = await runLoad(target, clients, durationMs);
-      printResult(target.name, clients, result, '');
-      const mine = ours.get(clients)!;
-      process.stdout.write(
-        `  ratio raft-playground / etcd at ${clients} client(s): writes/s ${ratio(mine.writes / mine.seconds, result.writes / result.seconds)}, ` +
-          `p50 ${ratio(mine.p50Ms, result.p50Ms)}, p99 ${ratio(mine.p99Ms, result.p99Ms)}\n`,
-      );
+      const results = targets.map(() => new LoadResult());
+      for (let round = 0; round < ROUNDS; round++) {
+        // Alternate who goes first, so that a drift in the machine's load favours neither.
+        const order = round % 2 === 0 ? targets.map((_, i) => i) : targets.map((_, i) => targets.length - 1 - i);
+        for (const i of order) await runLoad(targets[i]!, clients, (seconds * 1000) / ROUNDS, results[i]!);
+      }
+      targets.forEach((target, i) => printResult(target.name, clients, results[i]!));
+      const [mine, theirs] = results;
+      if (mine && theirs) {
+        process.stdout.write(
+          `  ratio raft-playground / etcd at ${clients} client(s): writes/s ${ratio(mine.writesPerSecond, theirs.writesPerSecond)}, ` +
+            `p50 ${ratio(mine.quantile(0.5), theirs.quantile(0.5))}, p99 ${ratio(mine.quantile(0.99), theirs.quantile(0.99))}\n`,
+        );
+      }
     }
   } finally {
-    await etcd.stop();
+    await etcd?.stop();
+    await cluster.stopAll(true);
+    rmSync(dir, { recursive: true, force: true });
   }
   return 0;
 }
@@ -101,15 +113,17 @@ function ratio(a: number, b: number): string {
   return b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a';
 }
 
-function printResult(name: string, clients: number, result: LoadResult, extra: string): void {
+function printResult(name: string, clients: number, result: LoadResult): void {
+  const writes = result.latenciesMs.length;
+  const perFsync = result.fsyncs > 0 ? ` (${(writes / result.fsyncs).toFixed(1)} writes per leader fsync)` : '';
   process.stdout.write(
-    `${name.padEnd(16)} ${String(clients).padStart(2)} client(s): ${Math.round(result.writes / result.seconds).toLocaleString('en').padStart(6)} writes/s, ` +
-      `p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.writes.toLocaleString('en')} writes${result.errors > 0 ? `, ${result.errors} errors` : ''}${extra}\n`,
+    `${name.padEnd(16)} ${String(clients).padStart(2)} client(s): ${Math.round(result.writesPerSecond).toLocaleString('en').padStart(6)} writes/s, ` +
+      `p50 ${result.quantile(0.5).toFixed(2)} ms, p99 ${result.quantile(0.99).toFixed(2)} ms, ${writes.toLocaleString('en')} writes${result.errors > 0 ? `, ${result.errors} errors` : ''}${perFsync}\n`,
   );
 }
 
-/** Closed loop: each client sends its next write when the previous one is answered. A short warm-up first. */
-async function runLoad(target: LoadTarget, clients: number, durationMs: number, beforeMeasuring: () => Promise<void> = async () => {}): Promise<LoadResult> {
+/** Closed loop: each client sends its next write when the previous one is answered, after a short warm-up. Adds to `result`. */
+async function runLoad(target: LoadTarget, clients: number, durationMs: number, result: LoadResult): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const value = 'v'.repeat(VALUE_BYTES);
   let sequence = 0;
@@ -135,15 +149,12 @@ async function runLoad(target: LoadTarget, clients: number, durationMs: number, 
     return errors;
   };
   try {
-    await run(1000, null);
-    await beforeMeasuring();
-    const latencies: number[] = [];
+    await run(WARM_UP_MS, null);
+    const fsyncsBefore = (await target.fsyncCount?.()) ?? 0;
     const started = performance.now();
-    const errors = await run(durationMs, latencies);
-    const seconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-    return { writes: latencies.length, errors, seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+    result.errors += await run(durationMs, result.latenciesMs);
+    result.seconds += (performance.now() - started) / 1000;
+    result.fsyncs += ((await target.fsyncCount?.()) ?? 0) - fsyncsBefore;
   } finally {
     agent.destroy();
   }

@@ -4,10 +4,14 @@
 // Inputs (peer messages, timer ticks, client requests) queue up and are handled one at a time; while a batch is
 // being made durable, new inputs wait. Each batch is carried out in the order the Replica asks, with group
 // commit: every `persist` of the batch goes to the log, then one `sync()` makes them all durable, and only then do
-// the batch's messages leave and its clients get their answers (thesis §3.8: a vote or an acknowledgement never
-// leaves before the state it depends on is on disk). A leader's replication is the exception (thesis §10.2.1):
-// its AppendEntries go out while its own write is under way, and the core counts the leader's copy toward a
-// commit only once the host reports it durable (`reportsPersistence`, the `persisted` input).
+// the batch's messages leave (thesis §3.8: a vote or an acknowledgement never leaves before the state it depends
+// on is on disk). Two kinds of output depend on nothing the batch writes, so they do not wait for its fsync:
+// - A leader's replication (thesis §10.2.1): its AppendEntries go out while its own write is under way, and the
+//   core counts the leader's copy toward a commit only once the host reports it durable (`reportsPersistence`,
+//   the `persisted` input).
+// - Client answers: a write is answered once committed, that is once durable on a majority, and a read once its
+//   read index is confirmed and applied; neither needs this node's pending write (etcd applies in parallel with
+//   its WAL write the same way).
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_RAFT_OPTIONS, type RaftOptions } from '../core/raft-node.ts';
@@ -444,11 +448,10 @@ export class NodeHost {
     }
   }
 
-  /** Persist every output's state, sync once, then send, answer clients and report, in order. */
+  /** Persist every output's state and answer clients, sync once, then send and report, in order. */
   private async carryOut(batch: readonly QueuedInput[], outputs: readonly ReplicaOutput[]): Promise<void> {
     const storage = this.storage!;
     const messages: Message[] = [];
-    const outcomes: ClientOutcome[] = [];
     let persisted = false;
     let lastEntry: { readonly index: number; readonly term: number } | null = null;
     for (const output of outputs) {
@@ -470,7 +473,7 @@ export class NodeHost {
             else messages.push(effect.message);
             break;
           case 'client':
-            outcomes.push(effect.client);
+            this.settle(effect.client);
             break;
           case 'apply':
             this.counters.entriesApplied += effect.last - effect.first + 1;
@@ -492,7 +495,6 @@ export class NodeHost {
     if (lastEntry) this.inbox.unshift({ input: { kind: 'persisted', index: lastEntry.index, term: lastEntry.term } });
     const transport = this.transport;
     for (const message of messages) transport.send(message);
-    for (const outcome of outcomes) this.settle(outcome);
     const last = outputs[outputs.length - 1];
     if (last) this.deadlineMs = last.deadlineMs;
     this.noteLeader();
