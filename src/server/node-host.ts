@@ -448,9 +448,13 @@ export class NodeHost {
     }
   }
 
-  /** Persist every output's state and answer clients, sync once, then send and report, in order. */
+  /**
+   * Persist every output's state and answer clients; start the one sync, and while the disk works send what may
+   * leave before it; once durable, send the rest and report, in order.
+   */
   private async carryOut(batch: readonly QueuedInput[], outputs: readonly ReplicaOutput[]): Promise<void> {
     const storage = this.storage!;
+    const early: Message[] = [];
     const messages: Message[] = [];
     let persisted = false;
     let lastEntry: { readonly index: number; readonly term: number } | null = null;
@@ -469,8 +473,7 @@ export class NodeHost {
           }
           case 'send':
             // A leader's replication may leave before its own write is durable (thesis §10.2.1).
-            if (sendsBeforeDurable(effect.message)) this.transport.send(effect.message);
-            else messages.push(effect.message);
+            (sendsBeforeDurable(effect.message) ? early : messages).push(effect.message);
             break;
           case 'client':
             this.settle(effect.client);
@@ -486,7 +489,10 @@ export class NodeHost {
         }
       }
     }
-    if (persisted) await storage.sync();
+    // A socket write on loopback costs as much as a fast fsync: start the disk first.
+    const synced = persisted ? storage.sync() : null;
+    for (const message of early) this.transport.send(message);
+    await synced;
     if (this.state !== 'running') {
       for (const queued of batch) queued.after?.(null);
       return;

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Ready } from '../../core/raft-node.ts';
@@ -169,9 +169,9 @@ describe('round trip', () => {
 
   it('reopening loads what MemoryStorage holds after the same Readies, through rotations, deletions and crashes (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArbitrary, { minLength: 1, maxLength: 25 }), async (steps) => {
+      fc.asyncProperty(fc.array(stepArbitrary, { minLength: 1, maxLength: 25 }), fc.constantFrom(0, 40, 1024), async (steps, preallocateBytes) => {
         let dir = await makeTempDir();
-        const options: DiskStorageOptions = { segmentBytes: 300 };
+        const options: DiskStorageOptions = { segmentBytes: 300, preallocateBytes };
         let storage = (await openStorage(dir, options)).storage;
         let oracle = new MemoryStorage();
         let durable = copyOf(oracle);
@@ -321,13 +321,14 @@ describe('recovery', () => {
     persistBoth(storage, oracle, { entries: entries(4, 6, 1, 'ünïcode ✓') });
     await storage.sync();
     persistBoth(storage, oracle, { hardState: { term: 2, votedFor: 3 } });
-    await storage.sync();
+    await storage.close(); // cuts the zero-filled tail: the file ends where the last record will begin
     const segment = storage.segmentFiles()[0]!;
     const beforeLast = copyOf(oracle);
     const lastStart = (await stat(segment)).size;
-    persistBoth(storage, oracle, { entries: entries(5, 9, 2) });
-    await storage.sync();
-    await storage.close();
+    const reopened = (await openStorage(dir)).storage;
+    persistBoth(reopened, oracle, { entries: entries(5, 9, 2) });
+    await reopened.sync();
+    await reopened.close();
     return { beforeLast, after: oracle, lastStart, segment };
   }
 
@@ -356,6 +357,49 @@ describe('recovery', () => {
     persistBoth(storage, oracle, { entries: entries(7, 8, 3) });
     await storage.close();
     expect((await openStorage(dir)).stored).toEqual(oracle.load());
+  });
+
+  it('the active segment is zero-filled ahead of its records; a crash leaves the zeros, read as the clean end', async () => {
+    const dir = await makeTempDir();
+    const oracle = new MemoryStorage();
+    const { storage } = await openStorage(dir, { preallocateBytes: 1024 });
+    // Well past the first fills, so that records land in filled space and wait for a fill they would overlap.
+    for (let index = 1; index <= 60; index++) {
+      persistBoth(storage, oracle, { entries: [entry(index, 1, 'x'.repeat(100))] });
+      await storage.sync();
+    }
+    const segment = storage.segmentFiles()[0]!;
+    const crashed = await copyAsAfterCrash(dir);
+    const bytes = await readFile(join(crashed, basename(segment)));
+    const { validBytes, zeroTail } = scanRecords(bytes, segment, 'truncate');
+    expect(validBytes).toBeGreaterThan(60 * 100);
+    expect(bytes.length).toBeGreaterThan(validBytes);
+    expect(zeroTail).toBe(true);
+    expect((await openStorage(crashed)).stored).toEqual(oracle.load());
+    expect(warnings).toEqual([]);
+    await storage.close();
+    expect((await stat(segment)).size).toBe(validBytes);
+  });
+
+  it('a torn record in the zero-filled tail is cut off as a torn tail', async () => {
+    const dir = await makeTempDir();
+    const oracle = new MemoryStorage();
+    const { storage } = await openStorage(dir, { preallocateBytes: 1024 });
+    for (let index = 1; index <= 5; index++) {
+      persistBoth(storage, oracle, { entries: [entry(index, 1, 'x'.repeat(100))] });
+      await storage.sync();
+    }
+    const segment = storage.segmentFiles()[0]!;
+    const crashed = join(await copyAsAfterCrash(dir), basename(segment));
+    const bytes = await readFile(crashed);
+    const { records, validBytes } = scanRecords(bytes, segment, 'truncate');
+    expect(bytes.length).toBeGreaterThan(validBytes + 40);
+    // The first 40 bytes of a record reached the disk, the rest of it did not.
+    bytes.copy(bytes, validBytes, records[2]!.offset, records[2]!.offset + 40);
+    await writeFile(crashed, bytes);
+    const reopened = await openStorage(join(crashed, '..'));
+    expect(reopened.stored).toEqual(oracle.load());
+    expect(warnings).toEqual([expect.stringContaining(`cut off a torn tail of ${bytes.length - validBytes} bytes at byte ${validBytes}`)]);
   });
 
   it('a flipped byte in a record with valid records after it is refused, naming the file and the offset', async () => {

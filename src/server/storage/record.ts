@@ -83,8 +83,10 @@ export interface ScannedRecord {
 
 export interface ScanResult {
   readonly records: ScannedRecord[];
-  /** Bytes of whole, valid records from the start; fewer than the file holds when its tail is torn. */
+  /** Bytes of whole, valid records from the start; fewer than the file holds when its tail is torn or zeroed. */
   readonly validBytes: number;
+  /** Only zeros follow the records: the space a log segment fills in ahead, not a torn write. */
+  readonly zeroTail: boolean;
 }
 
 /** Why the record at `offset` is not valid, or null when it is. */
@@ -109,10 +111,11 @@ function findValidRecord(bytes: Buffer, from: number): number {
 }
 
 /**
- * Read every record of a file. With `tornTail: 'truncate'` (the last segment), an invalid record with nothing
- * valid anywhere after it is a write the crash cut short: the scan stops there and reports the valid length.
- * Anything else invalid is corruption and throws: a damaged record followed by a valid one, or damage in a
- * file that is never written again after a sync (an older segment, the snapshot).
+ * Read every record of a file. With `tornTail: 'truncate'` (the last segment), zeros to the end are space
+ * filled in ahead, and an invalid record with nothing valid anywhere after it is a write the crash cut short:
+ * the scan stops there and reports the valid length. Anything else invalid is corruption and throws: a damaged
+ * record followed by a valid one, or damage in a file that is never written again after a sync (an older
+ * segment, the snapshot). A zero header is never a valid record (type 0 does not exist).
  */
 export function scanRecords(bytes: Buffer, file: string, tornTail: 'truncate' | 'refuse'): ScanResult {
   const records: ScannedRecord[] = [];
@@ -127,11 +130,17 @@ export function scanRecords(bytes: Buffer, file: string, tornTail: 'truncate' | 
       continue;
     }
     if (tornTail === 'refuse') throw new CorruptLogError(file, offset, `${problem}, and this file is never left with a torn tail`);
+    if (isZero(bytes.subarray(offset))) return { records, validBytes: offset, zeroTail: true };
     const next = findValidRecord(bytes, offset + 1);
     if (next !== -1) throw new CorruptLogError(file, offset, `${problem}, and a valid record follows at byte ${next}`);
-    return { records, validBytes: offset };
+    return { records, validBytes: offset, zeroTail: false };
   }
-  return { records, validBytes: offset };
+  return { records, validBytes: offset, zeroTail: false };
+}
+
+function isZero(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 // ---- Entries (binary) ------------------------------------------------------------------------------------
