@@ -326,28 +326,31 @@ export class DiskStorage {
   }
 
   /**
-   * Make everything appended so far durable. Calls while a flush is writing share the next flush: one write
-   * and one fsync for all of them (plus the snapshot file's, when a snapshot is among them).
+   * Make everything appended so far durable. With the disk idle, the write starts before this returns, so a
+   * caller can start its disk write first and do other work while it runs. Calls made while a flush is writing
+   * share the next flush: one write for all of them (plus the snapshot file's, when a snapshot is among them).
    */
   sync(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.queued) return this.queued;
     if (this.pending.length === 0) return this.running ?? Promise.resolve();
-    const previous = this.running;
-    let flush!: Promise<void>;
-    flush = (async () => {
-      // Let the appends of this same turn of the event loop join the batch, or wait for the flush under way.
-      await (previous ? previous.catch(() => undefined) : Promise.resolve());
-      this.queued = null;
-      this.running = flush;
-      try {
-        await this.flush();
-      } finally {
-        if (this.running === flush) this.running = null;
-      }
-    })();
-    this.queued = flush;
-    return flush;
+    if (this.running === null) return this.startFlush();
+    const queued = this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = null;
+        return this.startFlush();
+      });
+    this.queued = queued;
+    return queued;
+  }
+
+  private startFlush(): Promise<void> {
+    const running: Promise<void> = this.flush().finally(() => {
+      if (this.running === running) this.running = null;
+    });
+    this.running = running;
+    return running;
   }
 
   /** Sync what is appended, then release the files and the lock. */
