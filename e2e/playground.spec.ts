@@ -133,6 +133,7 @@ test("a teaching switch that breaks safety raises the checker's alarm", async ({
   await leaderId(page);
   await expect(page.getByTestId('safety-alarm')).toHaveCount(0);
   await page.getByLabel('Lesson').selectOption('figure-8-unsafe-commit');
+  await page.getByRole('button', { name: 'Open', exact: true }).click();
   await expect(page.getByTestId('description')).toHaveText(parseScenarioText(scenarioText('figure-8-unsafe-commit.json')).description!);
   const alarm = page.getByTestId('safety-alarm');
   await expect(alarm).toContainText('Safety broken.', { timeout: SETTLE_MS * 2 });
@@ -220,6 +221,33 @@ test('keyboard shortcuts: ? shows them, space pauses, a digit selects a node, c 
   await expect(page.getByTestId('inspector')).toContainText('S3');
   await page.keyboard.press('c');
   await expect(node(page, 3)).toHaveAttribute('data-status', 'down');
+});
+
+test('arrow keys move between the detail tabs; a lesson chosen with the arrow keys waits for Open', async ({ page }) => {
+  await page.goto('/?seed=11&speed=1');
+  await leaderId(page);
+  const tab = (name: string) => page.getByRole('tab', { name });
+  await tab('What happened').focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(tab('Inspector')).toBeFocused();
+  await expect(tab('Inspector')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('inspector')).toBeVisible();
+  await page.keyboard.press('End');
+  await expect(tab('State machines')).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('ArrowRight');
+  await expect(tab('What happened')).toBeFocused();
+  await expect(tab('What happened')).toHaveAttribute('tabindex', '0');
+  await expect(tab('Inspector')).toHaveAttribute('tabindex', '-1');
+
+  // The old picker opened a lesson on every change, in the same event: the value having changed is enough.
+  await page.getByLabel('Lesson').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByLabel('Lesson')).not.toHaveValue('');
+  expect(new URL(page.url()).hash).toBe('');
+  await expect(page.getByTestId('description')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Open', exact: true }).click();
+  await expect(page.getByTestId('description')).toHaveCount(1);
 });
 
 test('paused, Step runs exactly the next event; the history scrubber goes back, and acting there forks the run', async ({ page }) => {

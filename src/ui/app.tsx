@@ -1,7 +1,7 @@
 // The playground page: a live cluster (each node in its own Web Worker) drawn on a ring, its logs and state
 // machines, the narration of every decision, and the controls. The URL sets the run (SPEC §7):
 // `/?seed=42&nodes=5&speed=0.01&paused=1`, or `/#scenario=<base64url>` to replay a scenario file.
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type KeyboardEvent } from 'react';
 import { parseScenarioText, NODES_MAX, type Scenario } from '../sim/scenario.ts';
 import type { Violation } from '../sim/safety-checker.ts';
 import { DEFAULT_SPEED, liveCluster, shownClock, usePlayground, type StartOptions } from '../playground/store.ts';
@@ -58,7 +58,7 @@ export function App() {
   const status = usePlayground((s) => s.status);
   const error = usePlayground((s) => s.error);
   const notice = usePlayground((s) => s.notice);
-  const [tab, setTab] = useState<'events' | 'inspector' | 'machines'>('events');
+  const [tab, setTab] = useState<DetailTab>('events');
   const selection = usePlayground((s) => s.selection);
   const [theme, setTheme] = useState<'light' | 'dark'>(() => (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
   useShortcuts();
@@ -135,19 +135,7 @@ export function App() {
         </section>
         <section className="right">
           <LogGrid />
-          <div className="tabs" role="tablist" aria-label="Details">
-            {(
-              [
-                ['events', 'What happened'],
-                ['inspector', 'Inspector'],
-                ['machines', 'State machines'],
-              ] as const
-            ).map(([id, label]) => (
-              <button key={id} id={`tab-${id}`} type="button" role="tab" aria-selected={tab === id} aria-controls="tab-panel" onClick={() => setTab(id)}>
-                {label}
-              </button>
-            ))}
-          </div>
+          <DetailTabs tab={tab} onSelect={setTab} />
           <div className="tab-body" role="tabpanel" id="tab-panel" aria-labelledby={`tab-${tab}`}>
             {tab === 'events' && <EventLog />}
             {tab === 'inspector' && <Inspector />}
@@ -157,6 +145,38 @@ export function App() {
         </section>
       </main>
       <ShortcutsOverlay />
+    </div>
+  );
+}
+
+const DETAIL_TABS = [
+  ['events', 'What happened'],
+  ['inspector', 'Inspector'],
+  ['machines', 'State machines'],
+] as const;
+
+type DetailTab = (typeof DETAIL_TABS)[number][0];
+
+/** The WAI-ARIA tabs pattern: one tab in the Tab order, arrow keys (and Home, End) move between them. */
+function DetailTabs({ tab, onSelect }: { readonly tab: DetailTab; readonly onSelect: (tab: DetailTab) => void }) {
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const at = DETAIL_TABS.findIndex(([id]) => id === tab);
+    const last = DETAIL_TABS.length - 1;
+    const next = { ArrowRight: at === last ? 0 : at + 1, ArrowLeft: at === 0 ? last : at - 1, Home: 0, End: last }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const id = DETAIL_TABS[next]![0];
+    onSelect(id);
+    document.getElementById(`tab-${id}`)?.focus();
+  };
+  return (
+    <div className="tabs" role="tablist" aria-label="Details" onKeyDown={onKeyDown}>
+      {DETAIL_TABS.map(([id, label]) => (
+        <button key={id} id={`tab-${id}`} type="button" role="tab" aria-selected={tab === id} aria-controls="tab-panel" tabIndex={tab === id ? 0 : -1} onClick={() => onSelect(id)}>
+          {label}
+        </button>
+      ))}
     </div>
   );
 }
@@ -171,24 +191,24 @@ function LessonPicker() {
     if (location.hash === hash) void usePlayground.getState().importScenario(text);
     else location.hash = hash;
   };
+  // Choosing only picks: arrow keys on a focused select change its value, and must not start a lesson each time.
   return (
-    <label className="lesson">
-      Lesson{' '}
-      <select
-        value={lesson}
-        onChange={(event) => {
-          setLesson(event.target.value);
-          open(event.target.value);
-        }}
-      >
-        <option value="">Free play</option>
-        {Object.keys(LESSONS).map((name) => (
-          <option key={name} value={name}>
-            {name.replace(/-/g, ' ')}
-          </option>
-        ))}
-      </select>
-    </label>
+    <span className="lesson">
+      <label>
+        Lesson{' '}
+        <select value={lesson} onChange={(event) => setLesson(event.target.value)}>
+          <option value="">Free play</option>
+          {Object.keys(LESSONS).map((name) => (
+            <option key={name} value={name}>
+              {name.replace(/-/g, ' ')}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <button type="button" disabled={lesson === ''} onClick={() => open(lesson)}>
+        Open
+      </button>
+    </span>
   );
 }
 
