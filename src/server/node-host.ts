@@ -491,8 +491,11 @@ export class NodeHost {
     }
     // A socket write on loopback costs as much as a fast fsync: start the disk first.
     const synced = persisted ? storage.sync() : null;
-    for (const message of early) this.transport.send(message);
-    await synced;
+    try {
+      for (const message of early) this.transport.send(message);
+    } finally {
+      await synced;
+    }
     if (this.state !== 'running') {
       for (const queued of batch) queued.after?.(null);
       return;

@@ -297,6 +297,19 @@ describe('group commit', () => {
     expect(durations.every((ms) => ms >= 0)).toBe(true);
   });
 
+  it('once close() has begun, append and sync refuse: nothing slips in behind the last flush', async () => {
+    const dir = await makeTempDir();
+    const oracle = new MemoryStorage();
+    const { storage } = await openStorage(dir);
+    persistBoth(storage, oracle, { entries: entries(1, 3, 1) });
+    const closing = storage.close();
+    expect(() => storage.append(readyOf({ entries: entries(4, 4, 1) }))).toThrow(`storage: ${dir} is closed`);
+    await expect(storage.sync()).rejects.toThrow(`storage: ${dir} is closed`);
+    expect(storage.close()).toBe(closing);
+    await closing;
+    expect((await openStorage(dir)).stored).toEqual(oracle.load());
+  });
+
   it('a sync with nothing appended does no fsync', async () => {
     const dir = await makeTempDir();
     const { storage } = await openStorage(dir);
@@ -472,6 +485,36 @@ describe('recovery', () => {
 // ---- Segments and snapshots ---------------------------------------------------------------------------------
 
 describe('segments and snapshots', () => {
+  it('a zero fill that fails part-way is still cut off when the segment rotates, so the log reopens whole', async () => {
+    const dir = await makeTempDir();
+    const oracle = new MemoryStorage();
+    const { storage } = await openStorage(dir, { segmentBytes: 4096, preallocateBytes: 1024 });
+    // The disk fills up during the second fill: it writes all but 5 bytes of [2048, 4096), then fails.
+    const handleClass = Object.getPrototypeOf((storage as unknown as { handle: object }).handle) as { write: (...args: unknown[]) => Promise<unknown> };
+    const write = handleClass.write;
+    let failed = false;
+    handleClass.write = async function (this: unknown, buffer: Buffer, offset: number, length: number, position: number) {
+      if (!failed && position === 2048 && position + length === 4096 && buffer.subarray(offset, offset + length).every((byte) => byte === 0)) {
+        failed = true;
+        await write.call(this, buffer, offset, length - 5, position);
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      }
+      return write.call(this, buffer, offset, length, position);
+    };
+    try {
+      for (let index = 1; index <= 60; index++) {
+        persistBoth(storage, oracle, { entries: [entry(index, 1, 'x'.repeat(100))] });
+        await storage.sync();
+      }
+    } finally {
+      handleClass.write = write;
+    }
+    expect(failed).toBe(true);
+    expect(storage.segmentFiles().length).toBeGreaterThan(1);
+    await storage.close();
+    expect((await openStorage(dir, { segmentBytes: 4096 })).stored).toEqual(oracle.load());
+  });
+
   it('the log rotates into segments and a reopen replays across all of them', async () => {
     const dir = await makeTempDir();
     const oracle = new MemoryStorage();

@@ -144,7 +144,7 @@ export class DiskStorage {
   private readonly pendingBytesMax: number;
   /** Set to 0 for good once a zero fill fails: records still go to the file, only slower. */
   private preallocateBytes: number;
-  /** The active segment's file holds zeros (or records) up to here. */
+  /** The active segment's file may hold zeros (or records) up to here, and no further. */
   private zeroedEnd: number;
   /** The zero fill under way, from `from` on: no record may be written there until it is done. */
   private zeroFill: { readonly from: number; readonly done: Promise<void> } | null = null;
@@ -167,7 +167,8 @@ export class DiskStorage {
   private queued: Promise<void> | null = null;
   /** After a failed write or fsync the log's state on disk is unknown: every later call fails with it. */
   private failure: Error | null = null;
-  private closed = false;
+  /** Set when close() begins: from then on append and sync refuse, so nothing slips in behind the last flush. */
+  private closing: Promise<void> | null = null;
   private fsyncs = 0;
 
   private constructor(
@@ -331,6 +332,11 @@ export class DiskStorage {
    * share the next flush: one write for all of them (plus the snapshot file's, when a snapshot is among them).
    */
   sync(): Promise<void> {
+    if (this.closing) return Promise.reject(this.closedError());
+    return this.syncAppended();
+  }
+
+  private syncAppended(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.queued) return this.queued;
     if (this.pending.length === 0) return this.running ?? Promise.resolve();
@@ -354,15 +360,17 @@ export class DiskStorage {
   }
 
   /** Sync what is appended, then release the files and the lock. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    return (this.closing ??= this.shutDown());
+  }
+
+  private async shutDown(): Promise<void> {
     try {
       if (!this.failure) {
-        await this.sync();
+        await this.syncAppended();
         await this.cutZeroTail();
       }
     } finally {
-      this.closed = true;
       await this.zeroFill?.done;
       await this.handle.close();
       await this.lock.release();
@@ -372,8 +380,12 @@ export class DiskStorage {
   // ---- Internals -----------------------------------------------------------------------------------------
 
   private checkUsable(): void {
-    if (this.closed) throw new Error(`storage: ${this.dir} is closed`);
+    if (this.closing) throw this.closedError();
     if (this.failure) throw this.failure;
+  }
+
+  private closedError(): Error {
+    return new Error(`storage: ${this.dir} is closed`);
   }
 
   private termAt(index: number): number | undefined {
@@ -449,12 +461,14 @@ export class DiskStorage {
     const from = Math.max(this.zeroedEnd, segment.bytes);
     const to = Math.min(from + 2 * this.preallocateBytes, this.segmentBytes);
     if (to <= from) return;
-    const handle = this.handle;
-    const done = writeAll(handle, Buffer.alloc(to - from), from).then(
+    // Failed or not, the file may now hold zeros up to `to`, which rotation and close must cut off; after a
+    // failure records still go to the file, only without space filled ahead.
+    const done = writeAll(this.handle, Buffer.alloc(to - from), from).then(
       () => {
-        if (this.handle === handle) this.zeroedEnd = Math.max(this.zeroedEnd, to);
+        this.zeroedEnd = Math.max(this.zeroedEnd, to);
       },
       () => {
+        this.zeroedEnd = Math.max(this.zeroedEnd, to);
         this.preallocateBytes = 0;
       },
     );
