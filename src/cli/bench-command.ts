@@ -12,7 +12,7 @@ import type { Command } from './main.ts';
 
 export const benchCommand: Command = {
   summary:
-    'Print measured figures: `bench sim` (simulator speed and throughput), `bench check` (checker and state machines), `bench cluster [--seconds 10] [--etcd auto|off]` (real node processes, and etcd when on the PATH).',
+    'Print measured figures: `bench sim` (simulator speed and throughput), `bench check` (checker and state machines), `bench cluster [--seconds 12] [--etcd auto|off]` (real node processes, and etcd when on the PATH).',
   async run(argv) {
     const [target, ...rest] = argv;
     if (target === 'cluster') return benchCluster(rest);
