@@ -490,7 +490,9 @@ describe('segments and snapshots', () => {
     const oracle = new MemoryStorage();
     const { storage } = await openStorage(dir, { segmentBytes: 4096, preallocateBytes: 1024 });
     // The disk fills up during the second fill: it writes all but 5 bytes of [2048, 4096), then fails.
-    const handleClass = Object.getPrototypeOf((storage as unknown as { handle: object }).handle) as { write: (...args: unknown[]) => Promise<unknown> };
+    const handleClass = Object.getPrototypeOf((storage as unknown as { handle: object }).handle) as {
+      write: (this: unknown, buffer: Buffer, offset: number, length: number, position: number) => Promise<unknown>;
+    };
     const write = handleClass.write;
     let failed = false;
     handleClass.write = async function (this: unknown, buffer: Buffer, offset: number, length: number, position: number) {
