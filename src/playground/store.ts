@@ -5,7 +5,7 @@ import { create } from 'zustand';
 import type { NodeId } from '../core/types.ts';
 import { explainEvent } from '../sim/explain.ts';
 import { formatScenario, parseScenarioText, type Scenario, type SimConfig } from '../sim/scenario.ts';
-import { LiveCluster, type Action, type LiveView } from './live-cluster.ts';
+import { LiveCluster, type Action, type LiveLink, type LiveNode, type LiveView } from './live-cluster.ts';
 
 /** Speeds on a log scale, 1/1000× to 10× real time (the Speed control steps through them). */
 export const SPEEDS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10] as const;
@@ -341,6 +341,34 @@ export function shownView(state: PlaygroundState): LiveView | null {
     else high = mid - 1;
   }
   return history[low] ?? state.view;
+}
+
+/** What the controls read from a view: which nodes there are, their status and role, the leader, the cut links. */
+export interface ClusterSummary {
+  readonly nodes: readonly Pick<LiveNode, 'id' | 'status' | 'role'>[];
+  readonly leader: NodeId | null;
+  /** The links that are not up. */
+  readonly links: readonly Pick<LiveLink, 'state'>[];
+}
+
+let summaryShown: { readonly key: string; readonly summary: ClusterSummary } | null = null;
+
+/**
+ * The summary of the view shown, the same object for as long as it says the same: the controls redraw when a
+ * button's state could change, not every frame (React sets a form input's attributes again on every render).
+ */
+export function shownSummary(state: PlaygroundState): ClusterSummary | null {
+  const view = shownView(state);
+  if (!view) return null;
+  const cut = view.links.filter((link) => link.state !== 'up');
+  const key = `${view.leader}|${view.nodes.map((n) => `${n.id}:${n.status}:${n.role}`).join(',')}|${cut.map((link) => link.state).join(',')}`;
+  if (summaryShown?.key !== key) {
+    summaryShown = {
+      key,
+      summary: { nodes: view.nodes.map(({ id, status, role }) => ({ id, status, role })), leader: view.leader, links: cut.map(({ state }) => ({ state })) },
+    };
+  }
+  return summaryShown.summary;
 }
 
 /** The clock shown: the scrubbed moment, or the live clock. */

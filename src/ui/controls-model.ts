@@ -1,12 +1,12 @@
 // The rules behind the toolbar and the keyboard: which node a control acts on, which controls apply to it now,
 // the speed steps, settings that a scenario file would refuse, and the keyboard map. Pure, so tested in Node.
 import type { NodeId } from '../core/types.ts';
-import type { Action, LiveView } from '../playground/live-cluster.ts';
-import type { Selection } from '../playground/store.ts';
+import type { Action } from '../playground/live-cluster.ts';
+import type { ClusterSummary, Selection } from '../playground/store.ts';
 import { NODES_MAX } from '../sim/scenario.ts';
 
 /** The node the controls act on: the selected one, else the leader, else the first node. */
-export function chosenNode(selection: Selection, view: LiveView | null): NodeId | null {
+export function chosenNode(selection: Selection, view: ClusterSummary | null): NodeId | null {
   if (!view || view.nodes.length === 0) return null;
   if (selection?.kind === 'node' && view.nodes.some((n) => n.id === selection.id)) return selection.id;
   return view.leader ?? view.nodes[0]!.id;
@@ -27,7 +27,7 @@ export interface Availability {
 }
 
 /** Which controls make sense for node `id` in `view` (disabled otherwise, so a click never does nothing). */
-export function availability(view: LiveView | null, id: NodeId | null, target: 'leader' | NodeId): Availability {
+export function availability(view: ClusterSummary | null, id: NodeId | null, target: 'leader' | NodeId): Availability {
   const node = view?.nodes.find((n) => n.id === id);
   const up = node?.status === 'up';
   const count = view?.nodes.length ?? 0;

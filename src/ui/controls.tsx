@@ -3,8 +3,8 @@
 // control turns into a scenario action (store.act), so whatever is done here replays from the export.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { NodeId } from '../core/types.ts';
-import type { Action, LiveView } from '../playground/live-cluster.ts';
-import { SPEEDS, shownView, usePlayground } from '../playground/store.ts';
+import type { Action } from '../playground/live-cluster.ts';
+import { SPEEDS, shownSummary, usePlayground, type ClusterSummary } from '../playground/store.ts';
 import { NODES_MAX, READ_MODES, type ReadMode, type SimConfig } from '../sim/scenario.ts';
 import { availability, chosenNode, formatSpeed, parsePayload, scenarioFileName, speedIndex, timingActions, timingProblem } from './controls-model.ts';
 import { isolateGroups } from './ring-geometry.ts';
@@ -75,7 +75,7 @@ export async function shareLink(): Promise<void> {
   store.notify('Link copied');
 }
 
-function nodeOptionLabel(view: LiveView, id: NodeId): string {
+function nodeOptionLabel(view: ClusterSummary, id: NodeId): string {
   const node = view.nodes.find((n) => n.id === id);
   if (!node) return `S${id}`;
   if (node.status === 'down') return `S${id} (down)`;
@@ -91,9 +91,9 @@ function Group({ label, children, className }: { label: string; children: ReactN
   );
 }
 
-/** The store's view and whether the cluster can take actions now. */
-function useRunning(): { view: LiveView | null; running: boolean } {
-  const view = usePlayground(shownView);
+/** What the controls need of the view shown, and whether the cluster can take actions now. */
+function useRunning(): { view: ClusterSummary | null; running: boolean } {
+  const view = usePlayground(shownSummary);
   const status = usePlayground((s) => s.status);
   return { view, running: status === 'running' && view !== null };
 }
@@ -423,7 +423,7 @@ const TEACHING_SWITCHES = [
 
 export function ClusterSettings() {
   const config = usePlayground((s) => s.config);
-  const view = usePlayground(shownView);
+  const view = usePlayground(shownSummary);
   const selection = usePlayground((s) => s.selection);
   const status = usePlayground((s) => s.status);
   const enabled = status === 'running' && config !== null;
