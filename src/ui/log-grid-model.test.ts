@@ -51,10 +51,19 @@ describe('chooseLogWindow: the indexes the grid shows', () => {
     expect(chooseLogWindow([{ lastIndex: 3 }, { lastIndex: 7 }, { lastIndex: 5 }], 20)).toEqual({ first: 1, last: 8 });
   });
 
-  it('keeps the last `columns` indexes of a long log', () => {
-    const window = chooseLogWindow([{ lastIndex: 100 }, { lastIndex: 40 }], 20);
-    expect(window).toEqual({ first: 82, last: 101 });
+  it('keeps the newest indexes of a long log, moving on by half the width at a time', () => {
+    const window = chooseLogWindow([{ lastIndex: 109 }, { lastIndex: 40 }], 20);
+    expect(window).toEqual({ first: 91, last: 110 });
     expect(windowIndexes(window)).toHaveLength(20);
+    // One more entry: the window moves on by 10, and the next nine entries go into it without moving it.
+    expect(chooseLogWindow([{ lastIndex: 110 }], 20)).toEqual({ first: 101, last: 111 });
+    expect(chooseLogWindow([{ lastIndex: 119 }], 20)).toEqual({ first: 101, last: 120 });
+    expect(chooseLogWindow([{ lastIndex: 120 }], 20)).toEqual({ first: 111, last: 121 });
+    for (let lastIndex = 0; lastIndex < 300; lastIndex++) {
+      const { first, last } = chooseLogWindow([{ lastIndex }], 20);
+      expect(last - first + 1).toBeLessThanOrEqual(20);
+      expect(last).toBe(lastIndex + 1);
+    }
   });
 
   it('refuses a column count that is not a positive whole number', () => {

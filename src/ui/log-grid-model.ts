@@ -18,15 +18,17 @@ export interface LogWindow {
 }
 
 /**
- * The last `columns` indexes: up to the highest index any node holds, plus one empty column after it, where
- * the next entry will go (and where an up-to-date follower's nextIndex points). Every row uses the same
- * window, so the rows align by index.
+ * At most `columns` indexes, up to the highest index any node holds plus one empty column after it, where the
+ * next entry will go (and where an up-to-date follower's nextIndex points). Every row uses the same window, so
+ * the rows align by index. A long log's window moves on by half its width at a time, not by one column per
+ * entry: between moves each cell stays where it is, which is easier to follow and far cheaper to draw.
  */
 export function chooseLogWindow(nodes: readonly Pick<LiveNode, 'lastIndex'>[], columns: number = LOG_GRID_COLUMNS): LogWindow {
   if (!Number.isInteger(columns) || columns < 1) throw new Error(`columns must be a positive whole number, got ${columns}`);
   const highest = nodes.reduce((most, node) => Math.max(most, node.lastIndex), 0);
   const last = highest + 1;
-  return { first: Math.max(1, last - columns + 1), last };
+  const step = Math.max(1, Math.floor(columns / 2));
+  return { first: Math.max(1, Math.ceil((last - columns) / step) * step + 1), last };
 }
 
 export function windowIndexes(window: LogWindow): number[] {
