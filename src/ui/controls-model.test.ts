@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { LiveNode, LiveView } from '../playground/live-cluster.ts';
-import { SPEEDS } from '../playground/store.ts';
+import { shownSummary, SPEEDS, type PlaygroundState } from '../playground/store.ts';
 import {
   availability,
   chosenNode,
@@ -45,6 +45,27 @@ function view(leader: number | null, nodes: LiveNode[]): LiveView {
 }
 
 const cluster = view(2, [node(1), node(2, { role: 'leader' }), node(3, { status: 'down' })]);
+
+describe('shownSummary: what the controls redraw on', () => {
+  const live = (v: LiveView) => ({ view: v, scrubMs: null, history: [] }) as unknown as PlaygroundState;
+
+  test('the same object while the nodes, roles, leader and cut links stay the same, however the rest moves', () => {
+    const first = shownSummary(live(cluster));
+    const later = shownSummary(live({ ...cluster, nowMs: 500, nodes: cluster.nodes.map((n) => ({ ...n, term: 2, lastIndex: 9 })) }));
+    expect(later).toBe(first);
+    expect(first).toEqual({ nodes: [{ id: 1, status: 'up', role: 'follower' }, { id: 2, status: 'up', role: 'leader' }, { id: 3, status: 'down', role: 'follower' }], leader: 2, links: [] });
+  });
+
+  test('a new one when a role, the leader or a link changes', () => {
+    const first = shownSummary(live(cluster));
+    const candidate = shownSummary(live({ ...cluster, nodes: [node(1, { role: 'candidate' }), ...cluster.nodes.slice(1)] }));
+    expect(candidate).not.toBe(first);
+    expect(candidate?.nodes[0]?.role).toBe('candidate');
+    const cut = shownSummary(live({ ...cluster, links: [{ a: 1, b: 2, state: 'down' }] }));
+    expect(cut?.links).toEqual([{ state: 'down' }]);
+    expect(shownSummary(live({ ...cluster, leader: null }))?.leader).toBeNull();
+  });
+});
 
 describe('the chosen node', () => {
   test('is the selected node, else the leader, else the first', () => {
