@@ -463,7 +463,7 @@ export class DiskStorage {
     if (to <= from) return;
     // Failed or not, the file may now hold zeros up to `to`, which rotation and close must cut off; after a
     // failure records still go to the file, only without space filled ahead.
-    const done = writeAll(this.handle, Buffer.alloc(to - from), from).then(
+    const done = writeAll(this.handle, zeros(to - from), from).then(
       () => {
         this.zeroedEnd = Math.max(this.zeroedEnd, to);
       },
@@ -535,6 +535,14 @@ export class DiskStorage {
     this.fsyncs++;
     this.onFsync(ms);
   }
+}
+
+let zeroBytes = Buffer.alloc(0);
+
+/** `length` zero bytes, from one buffer that is only ever read. */
+function zeros(length: number): Buffer {
+  if (zeroBytes.length < length) zeroBytes = Buffer.alloc(length);
+  return zeroBytes.subarray(0, length);
 }
 
 function markerOf(marker: SnapshotMarker): SnapshotMarker {
