@@ -1,7 +1,7 @@
 // Durable storage on real files, with MemoryStorage (src/sim/storage.ts) as the oracle: after the same Readies,
 // reopening the directory must load what MemoryStorage loads. Each test works in its own temporary directory.
 import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import fc from 'fast-check';
@@ -87,6 +87,24 @@ async function copyAsAfterCrash(dir: string): Promise<string> {
   const copy = await makeTempDir();
   await cp(dir, copy, { recursive: true, filter: (source) => !source.endsWith(LOCK_FILE) });
   return copy;
+}
+
+type Write = (this: unknown, buffer: Buffer, offset: number, length: number, position: number) => Promise<unknown>;
+
+/** Stand in for FileHandle.write (a disk that is slow or fails) until the returned undo is called. */
+async function interceptWrites(make: (write: Write) => Write): Promise<() => void> {
+  const probe = await open(join(await makeTempDir(), 'probe'), 'w');
+  const handleClass = Object.getPrototypeOf(probe) as { write: Write };
+  await probe.close();
+  const write = handleClass.write;
+  handleClass.write = make(write);
+  return () => {
+    handleClass.write = write;
+  };
+}
+
+function isZeroFill(buffer: Buffer, offset: number, length: number): boolean {
+  return length > 64 && buffer.subarray(offset, offset + length).every((byte) => byte === 0);
 }
 
 /** A message is one sentence: once the file name is taken out, its only full stop ends it. */
@@ -485,31 +503,55 @@ describe('recovery', () => {
 // ---- Segments and snapshots ---------------------------------------------------------------------------------
 
 describe('segments and snapshots', () => {
+  it('a record write waits for a zero fill it would overlap: the zeros never land on records', async () => {
+    const dir = await makeTempDir();
+    const oracle = new MemoryStorage();
+    // A disk slow to take zeros: each fill lands 30 ms after it is asked for, long after a record would.
+    const undo = await interceptWrites(
+      (write) =>
+        async function (buffer, offset, length, position) {
+          if (isZeroFill(buffer, offset, length)) await new Promise((resolve) => setTimeout(resolve, 30));
+          return write.call(this, buffer, offset, length, position);
+        },
+    );
+    try {
+      // Opening starts the first fill at byte 0, where the first record goes; later records run into later fills.
+      const { storage } = await openStorage(dir, { preallocateBytes: 256 });
+      for (let index = 1; index <= 12; index++) {
+        persistBoth(storage, oracle, { entries: [entry(index, 1, 'x'.repeat(100))] });
+        await storage.sync();
+      }
+      await storage.close();
+    } finally {
+      undo();
+    }
+    expect((await openStorage(dir)).stored).toEqual(oracle.load());
+  });
+
   it('a zero fill that fails part-way is still cut off when the segment rotates, so the log reopens whole', async () => {
     const dir = await makeTempDir();
     const oracle = new MemoryStorage();
     const { storage } = await openStorage(dir, { segmentBytes: 4096, preallocateBytes: 1024 });
     // The disk fills up during the second fill: it writes all but 5 bytes of [2048, 4096), then fails.
-    const handleClass = Object.getPrototypeOf((storage as unknown as { handle: object }).handle) as {
-      write: (this: unknown, buffer: Buffer, offset: number, length: number, position: number) => Promise<unknown>;
-    };
-    const write = handleClass.write;
     let failed = false;
-    handleClass.write = async function (this: unknown, buffer: Buffer, offset: number, length: number, position: number) {
-      if (!failed && position === 2048 && position + length === 4096 && buffer.subarray(offset, offset + length).every((byte) => byte === 0)) {
-        failed = true;
-        await write.call(this, buffer, offset, length - 5, position);
-        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-      }
-      return write.call(this, buffer, offset, length, position);
-    };
+    const undo = await interceptWrites(
+      (write) =>
+        async function (buffer, offset, length, position) {
+          if (!failed && position === 2048 && position + length === 4096 && isZeroFill(buffer, offset, length)) {
+            failed = true;
+            await write.call(this, buffer, offset, length - 5, position);
+            throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+          }
+          return write.call(this, buffer, offset, length, position);
+        },
+    );
     try {
       for (let index = 1; index <= 60; index++) {
         persistBoth(storage, oracle, { entries: [entry(index, 1, 'x'.repeat(100))] });
         await storage.sync();
       }
     } finally {
-      handleClass.write = write;
+      undo();
     }
     expect(failed).toBe(true);
     expect(storage.segmentFiles().length).toBeGreaterThan(1);
