@@ -463,16 +463,15 @@ export class DiskStorage {
     if (to <= from) return;
     // Failed or not, the file may now hold zeros up to `to`, which rotation and close must cut off; after a
     // failure records still go to the file, only without space filled ahead.
-    const done = writeAll(this.handle, zeros(to - from), from).then(
-      () => {
-        this.zeroedEnd = Math.max(this.zeroedEnd, to);
-      },
-      () => {
-        this.zeroedEnd = Math.max(this.zeroedEnd, to);
+    const done = writeAll(this.handle, zeros(to - from), from)
+      .catch(() => {
         this.preallocateBytes = 0;
-      },
-    );
-    this.zeroFill = { from, done: done.finally(() => (this.zeroFill = null)) };
+      })
+      .then(() => {
+        this.zeroedEnd = Math.max(this.zeroedEnd, to);
+        this.zeroFill = null;
+      });
+    this.zeroFill = { from, done };
   }
 
   /** Cut the active segment's file back to its records: a segment left behind, or closed, has no zero tail. */
