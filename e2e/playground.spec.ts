@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { runScenario } from '../src/sim/run-scenario.ts';
 import { parseScenarioText } from '../src/sim/scenario.ts';
 import { encodeScenarioLink } from '../src/ui/scenario-link.ts';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { chooseNode, committedEverywhere, lastIndex, leaderId, newLeader, node, put, SETTLE_MS, term } from './helpers.ts';
 
@@ -217,6 +218,7 @@ test('keyboard shortcuts: ? shows them, space pauses, a digit selects a node, c 
   const paused = await page.getByTestId('clock').getAttribute('data-ms');
   await page.waitForTimeout(300);
   await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', paused!);
+  await expect.poll(() => page.evaluate(() => window.raftPlayground.nowMs())).toBe(Number(paused));
   await page.keyboard.press('3');
   await expect(page.getByTestId('inspector')).toContainText('S3');
   await page.keyboard.press('c');
@@ -250,29 +252,53 @@ test('arrow keys move between the detail tabs; a lesson chosen with the arrow ke
   await expect(page.getByTestId('description')).toHaveCount(1);
 });
 
-test('paused, Step runs exactly the next event; the history scrubber goes back, and acting there forks the run', async ({ page }) => {
+const clockMs = async (page: Page) => Number(await page.getByTestId('clock').getAttribute('data-ms'));
+const eventsRun = async (page: Page) => (await page.evaluate(() => window.raftPlayground.result()))!.events;
+
+test('Pause stops the clock where it shows; Step and +1 s land exactly; the scrubber goes back exactly, and acting there forks the run', async ({ page }) => {
   await page.goto('/?seed=12&speed=1');
   await leaderId(page);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
-  const before = Number(await page.getByTestId('clock').getAttribute('data-ms'));
+  const paused = await clockMs(page);
+  // The events catch up with the clock shown, and go no further.
+  await expect.poll(() => page.evaluate(() => window.raftPlayground.nowMs())).toBe(paused);
+  await page.waitForTimeout(300);
+  expect(await clockMs(page)).toBe(paused);
+  expect(await page.evaluate(() => window.raftPlayground.nowMs())).toBe(paused);
+
+  const before = await eventsRun(page);
   await page.getByRole('button', { name: 'Step', exact: true }).click();
-  await expect.poll(async () => Number(await page.getByTestId('clock').getAttribute('data-ms'))).toBeGreaterThanOrEqual(before);
+  await expect.poll(() => eventsRun(page)).toBeGreaterThan(before);
+  const stepped = await clockMs(page);
+  expect(stepped).toBeGreaterThan(paused);
+  expect(await page.evaluate(() => window.raftPlayground.nowMs())).toBe(stepped);
+
+  await page.getByRole('button', { name: '+1 s', exact: true }).click();
+  await expect.poll(() => clockMs(page)).toBe(stepped + 1000);
+  await expect.poll(() => page.evaluate(() => window.raftPlayground.nowMs())).toBe(stepped + 1000);
 
   const scrubber = page.getByLabel('History');
-  const max = Number(await scrubber.getAttribute('max'));
-  const back = Math.floor(max / 2);
+  expect(Number(await scrubber.getAttribute('min'))).toBe(0);
+  const back = Math.floor(Number(await scrubber.getAttribute('max')) / 2);
   await scrubber.fill(String(back));
-  // The history keeps a view every few milliseconds: the clock snaps to the one shown.
-  await expect.poll(async () => Number(await page.getByTestId('clock').getAttribute('data-ms'))).toBeLessThanOrEqual(back);
-  const shown = Number(await page.getByTestId('clock').getAttribute('data-ms'));
-  expect(shown).toBeGreaterThan(back - 200);
+  await expect.poll(() => clockMs(page)).toBe(back);
   await expect(page.getByRole('button', { name: 'Back to now' })).toBeVisible();
   await put(page, 'fork', '1', 1);
   // The fork: the run now ends just after the moment it went back to, with the action recorded there.
-  await expect.poll(async () => Number(await page.evaluate(() => window.raftPlayground.nowMs())), { timeout: SETTLE_MS }).toBe(shown + 1);
+  await expect.poll(async () => Number(await page.evaluate(() => window.raftPlayground.nowMs())), { timeout: SETTLE_MS }).toBe(back + 1);
   await expect(page.getByRole('button', { name: 'Back to now' })).toBeHidden();
   const actions = parseScenarioText(await page.evaluate(() => window.raftPlayground.exportScenario())).actions;
-  expect(actions.map((a) => [a.do, a.atMs])).toEqual([['put', shown + 1]]);
+  expect(actions.map((a) => [a.do, a.atMs])).toEqual([['put', back + 1]]);
+});
+
+test('at the default speed the scrubber works from the first second', async ({ page }) => {
+  await page.goto('/?seed=12');
+  const scrubber = page.getByLabel('History');
+  await expect.poll(async () => Number(await scrubber.getAttribute('max'))).toBeGreaterThanOrEqual(20);
+  expect(Number(await scrubber.getAttribute('min'))).toBe(0);
+  await scrubber.fill('10');
+  await expect.poll(() => clockMs(page)).toBe(10);
+  await expect(page.getByRole('button', { name: 'Back to now' })).toBeVisible();
 });
 
 test('a message in flight: clicking it shows its fields, and dropping it records a drop the export replays', async ({ page }) => {

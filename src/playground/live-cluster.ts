@@ -1,7 +1,7 @@
 // The playground's running cluster: the simulation drives time, the network and storage on the page, and
 // each node runs in its own Web Worker (WorkerHost). Every user action is scheduled as a scenario action at a
 // virtual time, so a run exports as a scenario file that `raft-playground sim` replays to the same trace.
-import type { Message, NodeId, Role } from '../core/types.ts';
+import type { Entry, Message, NodeId, Role } from '../core/types.ts';
 import type { LinkState } from '../sim/network.ts';
 import { DEFAULT_SIM_CONFIG, type Scenario, type ScenarioAction, type SimConfig } from '../sim/scenario.ts';
 import type { Violation } from '../sim/safety-checker.ts';
@@ -14,6 +14,9 @@ import { WorkerHost } from './worker-host.ts';
 export const LOG_COLUMNS = 48;
 /** How long a lost message stays on screen, fading, in virtual ms. */
 const DYING_MS = 40;
+/** Views kept for the scrubber, and how many go at once when it is full (the oldest). */
+const HISTORY_MAX = 20_000;
+const HISTORY_TRIM = 1_000;
 
 export type Action = ScenarioAction extends infer A ? (A extends ScenarioAction ? Omit<A, 'atMs'> : never) : never;
 
@@ -101,6 +104,19 @@ export class LiveCluster {
   private readonly inFlight = new Map<number, LiveMessage>();
   private readonly dying: LiveMessage[] = [];
   private machines: Record<NodeId, MachineView> = {};
+  /**
+   * The run's views for the scrubber, oldest first: the first, then one for every virtual millisecond at which
+   * anything happened. State changes only at events, so the latest view at or before a moment is that moment.
+   */
+  readonly history: LiveView[] = [];
+  /** The trace's length when the latest view was kept. */
+  private remembered = -1;
+  /** What the views drew of each node, reused while the node has not changed (views share it). */
+  private readonly drawnNodes = new Map<NodeId, { readonly version: number; readonly config: SimConfig; readonly node: LiveNode }>();
+  private drawnLinks: { readonly key: string; readonly links: readonly LiveLink[] } | null = null;
+  /** Counts the network's changes (cut or mended links). */
+  private networkVersion = 0;
+  private drawnViolations: readonly Violation[] = [];
   /** Work runs one event at a time: callers queue up behind each other. */
   private busy: Promise<unknown> = Promise.resolve();
   private disposed = false;
@@ -116,6 +132,7 @@ export class LiveCluster {
       config: this.initialConfig,
       remoteHost: true,
       detailedStatus: true,
+      onMillisecondDone: () => this.remember(),
       onTrace: (event) => {
         this.track(event);
         options.onTrace?.(event);
@@ -133,6 +150,7 @@ export class LiveCluster {
       throw error;
     }
     for (const action of options.actions ?? []) cluster.schedule(action);
+    cluster.remember();
     return cluster;
   }
 
@@ -149,15 +167,18 @@ export class LiveCluster {
     return this.exclusive(() => this.runTo(ms, wallDeadline, now));
   }
 
-  /** advanceTo's work; only inside `exclusive`. When it returns, no delivery is out early: an action may come next. */
+  /**
+   * advanceTo's work; only inside `exclusive`. A lookahead window at a time where the simulation allows one,
+   * every node working out its share in its worker at once; otherwise one event at a time.
+   */
   private async runTo(ms: number, wallDeadline = Infinity, now: () => number = () => 0): Promise<boolean> {
     const target = Math.floor(ms);
-    const settled = (busy: NodeId) => this.sim.earlyDeliveries(busy, target);
     while (this.sim.nextEventAt() <= target) {
       if (this.disposed) return false;
-      // Stop only between milliseconds, and with no delivery handed over early.
-      if (this.sim.nextEventAt() > this.sim.now && this.host.earlyPending === 0 && now() > wallDeadline) return false;
-      await this.host.run(this.sim.nextWork()!, settled);
+      if (this.sim.nextEventAt() > this.sim.now && now() > wallDeadline) return false; // only between milliseconds
+      const window = this.sim.lookahead(target);
+      if (window) await this.host.runWindow(this.sim, window);
+      else await this.host.run(this.sim.nextWork()!);
     }
     if (target > this.sim.now) this.sim.runUntil(target);
     return true;
@@ -171,13 +192,14 @@ export class LiveCluster {
   }
 
   /**
-   * Do `action` now: it is scheduled one millisecond ahead, before anything else at that millisecond, and run
-   * at once. A file that schedules it at that time replays it in the same place.
+   * Do `action` now, or just after `shownMs` (the clock the page shows, which the events may not have reached
+   * yet): it is scheduled one millisecond ahead, before anything else at that millisecond, and run at once. A
+   * file that schedules it at that time replays it in the same place.
    */
-  act(action: Action): Promise<void> {
-    // Inside `exclusive`: between two runs of events, when no delivery is out early that the action could overtake.
+  act(action: Action, shownMs = 0): Promise<void> {
+    // Inside `exclusive`: between two runs of events.
     return this.exclusive(async () => {
-      const atMs = this.sim.now + 1;
+      const atMs = Math.max(this.sim.now, Math.floor(shownMs)) + 1;
       this.schedule({ ...action, atMs } as ScenarioAction);
       await this.runTo(atMs);
     });
@@ -229,15 +251,38 @@ export class LiveCluster {
   view(): LiveView {
     const now = this.sim.now;
     while (this.dying.length > 0 && this.dying[0]!.dropped!.at + DYING_MS < now) this.dying.shift();
+    if (this.drawnViolations.length !== this.sim.violations.length) this.drawnViolations = [...this.sim.violations];
     return {
       nowMs: now,
-      nodes: this.sim.nodes.map((node) => liveNode(node, this.sim)),
+      nodes: this.sim.nodes.map((node) => this.drawNode(node)),
       links: this.links(),
       messages: [...this.inFlight.values(), ...this.dying],
       leader: this.sim.leader(),
-      violations: [...this.sim.violations],
+      violations: this.drawnViolations,
       machines: this.machines,
     };
+  }
+
+  /** Keep the view of this moment in the history, if anything happened since the latest one kept; returns it. */
+  remember(): LiveView | null {
+    if (this.sim.trace.count === this.remembered) return null;
+    this.remembered = this.sim.trace.count;
+    const view = this.view();
+    const history = this.history;
+    if (history.length > 0 && history[history.length - 1]!.nowMs === view.nowMs) history[history.length - 1] = view;
+    else {
+      if (history.length >= HISTORY_MAX) history.splice(0, HISTORY_TRIM);
+      history.push(view);
+    }
+    return view;
+  }
+
+  private drawNode(node: Simulation['nodes'][number]): LiveNode {
+    const drawn = this.drawnNodes.get(node.id);
+    if (drawn && drawn.version === node.version && drawn.config === this.sim.config) return drawn.node;
+    const live = liveNode(node, this.sim);
+    this.drawnNodes.set(node.id, { version: node.version, config: this.sim.config, node: live });
+    return live;
   }
 
   dispose(): void {
@@ -245,12 +290,15 @@ export class LiveCluster {
     this.host.stopAll();
   }
 
-  private links(): LiveLink[] {
+  private links(): readonly LiveLink[] {
     const ids = this.sim.nodes.map((n) => n.id).sort((x, y) => x - y);
+    const key = `${this.networkVersion}:${ids.length}`;
+    if (this.drawnLinks?.key === key) return this.drawnLinks.links;
     const links: LiveLink[] = [];
     for (const [i, a] of ids.entries()) {
       for (const b of ids.slice(i + 1)) links.push({ a, b, state: this.sim.network.linkState(a, b) });
     }
+    this.drawnLinks = { key, links };
     return links;
   }
 
@@ -261,6 +309,9 @@ export class LiveCluster {
         break;
       case 'deliver':
         this.inFlight.delete(event.id);
+        break;
+      case 'network':
+        this.networkVersion++;
         break;
       case 'drop': {
         const message = this.inFlight.get(event.id);
@@ -280,6 +331,9 @@ export class LiveCluster {
   }
 }
 
+/** Entries are immutable: each is drawn (its label parsed) once. */
+const drawnCells = new WeakMap<Entry, LogCell>();
+
 function liveNode(node: Simulation['nodes'][number], sim: Simulation): LiveNode {
   const storage = node.storage;
   const view = node.view;
@@ -287,7 +341,9 @@ function liveNode(node: Simulation['nodes'][number], sim: Simulation): LiveNode 
   const log: LogCell[] = [];
   for (let index = Math.max(storage.snapshotIndex + 1, storage.lastIndex() - LOG_COLUMNS + 1); index <= storage.lastIndex(); index++) {
     const entry = storage.entryAt(index)!;
-    log.push({ index, term: entry.term, type: entry.type, label: entryLabel(entry.type, entry.data) });
+    let cell = drawnCells.get(entry);
+    if (!cell) drawnCells.set(entry, (cell = { index, term: entry.term, type: entry.type, label: entryLabel(entry.type, entry.data) }));
+    log.push(cell);
   }
   return {
     id: node.id,

@@ -11,12 +11,11 @@ import { LiveCluster, type Action, type LiveLink, type LiveNode, type LiveView }
 export const SPEEDS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10] as const;
 /** Slow enough to follow an election: a 150–300 ms timeout takes 3–6 seconds. */
 export const DEFAULT_SPEED = 0.05;
-/** Views kept for the scrubber: one per HISTORY_STEP_MS of virtual time. */
-const HISTORY_MAX = 6000;
-const HISTORY_STEP_MS = 20;
 const NARRATION_MAX = 300;
 /** Wall time the clock's pump runs events in a frame: the rest of the frame is for drawing. */
 const PUMP_SLICE_MS = 10;
+/** How far, in wall ms, the clock shown may run ahead of the events before it waits for them. */
+const LAG_WALL_MS = 50;
 
 const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
 /** How often (wall ms) the state machines are fetched from the workers. */
@@ -45,14 +44,18 @@ export interface PlaygroundState {
   readonly status: 'starting' | 'running' | 'error';
   readonly error: string | null;
   readonly view: LiveView | null;
-  /** The clock shown, in virtual ms: fractional, so messages glide between events. */
+  /**
+   * The clock shown, in virtual ms: fractional, so messages glide between events. It leads and the events
+   * follow: the cluster runs every event up to the clock shown, and never past it.
+   */
   readonly clockMs: number;
   readonly speed: number;
   readonly paused: boolean;
   /** Pause when the clock reaches this (a replayed scenario's runUntilMs). */
   readonly stopAtMs: number | null;
-  /** When scrubbed into the past: the moment shown. */
+  /** When scrubbed into the past: the moment shown (a whole millisecond). */
   readonly scrubMs: number | null;
+  /** The cluster's views for the scrubber (LiveCluster.history). */
   readonly history: readonly LiveView[];
   readonly narration: readonly Narration[];
   readonly selection: Selection;
@@ -69,9 +72,9 @@ export interface PlaygroundState {
   act(action: Action): Promise<void>;
   setSpeed(speed: number): void;
   setPaused(paused: boolean): void;
-  /** Run up to the next moment anything happens. */
+  /** Pause, and run up to the next moment anything happens. */
   step(): Promise<void>;
-  /** Run `ms` of virtual time at once, as fast as the workers go. */
+  /** Run `ms` of virtual time at once from the clock shown, as fast as the workers go. */
   fastForward(ms: number): Promise<void>;
   scrubTo(ms: number | null): void;
   select(selection: Selection): void;
@@ -95,17 +98,10 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
   /** What the last publish showed: nothing new, nothing to draw again. */
   let published = { events: -1, clockMs: -1, machines: null as unknown };
 
-  /** Publish the cluster's view; keep one in the history per HISTORY_STEP_MS (appended in place: no copies). */
+  /** Publish the cluster's view, and keep it in the history if anything happened since the latest kept. */
   const publish = () => {
     if (!cluster) return;
-    const view = cluster.view();
-    const history = get().history as LiveView[];
-    const last = history[history.length - 1];
-    if (last && view.nowMs - last.nowMs < HISTORY_STEP_MS) history[history.length - 1] = view;
-    else {
-      if (history.length >= HISTORY_MAX) history.shift();
-      history.push(view);
-    }
+    const view = cluster.remember() ?? cluster.view();
     published = { events: cluster.sim.trace.count, clockMs: get().clockMs, machines: view.machines };
     set({ view, config: cluster.sim.config });
   };
@@ -123,10 +119,11 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
   const fail = (error: unknown) => set({ status: 'error', error: error instanceof Error ? error.message : String(error) });
 
   /**
-   * Runs events as the clock moves: once a frame it moves the clock by the wall time elapsed × speed and runs
-   * what is due, for at most a slice of wall time, then lets the page draw. Waiting on the workers leaves the
-   * main thread free, so drawing and events interleave. When the events take longer than real time allows, the
-   * clock waits for them rather than skipping any.
+   * Runs events as the clock moves. Once a frame it moves the clock shown by the wall time elapsed × speed and
+   * runs the events up to it, for at most a slice of wall time, then lets the page draw; waiting on the workers
+   * leaves the main thread free. The clock leads and the events follow, so what the clock has shown is the
+   * past: Pause stops the clock where it is and only the events up to it still run. When the events take
+   * longer than real time allows, the clock waits for them rather than skipping any.
    */
   const pump = async (current: LiveCluster) => {
     let lastWall = performance.now();
@@ -135,17 +132,16 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       const wall = performance.now();
       const elapsed = Math.min(100, wall - lastWall);
       lastWall = wall;
-      if (state.paused || state.scrubMs !== null) {
-        await nextFrame();
-        continue;
+      let target = state.clockMs;
+      // The clock runs ahead of the events by at most LAG_WALL_MS of wall time, then waits for them.
+      if (!state.paused && state.scrubMs === null && target - current.nowMs <= Math.max(1, LAG_WALL_MS * state.speed)) {
+        target += elapsed * state.speed;
+        const reachedStop = state.stopAtMs !== null && target >= state.stopAtMs;
+        if (reachedStop) target = state.stopAtMs!;
+        set({ clockMs: target, ...(reachedStop ? { paused: true, stopAtMs: null } : {}) });
       }
-      let target = state.clockMs + elapsed * state.speed;
-      if (state.stopAtMs !== null && target >= state.stopAtMs) target = state.stopAtMs;
-      const caughtUp = await current.advanceTo(target, performance.now() + PUMP_SLICE_MS, () => performance.now());
+      if (current.nowMs < Math.floor(target)) await current.advanceTo(target, performance.now() + PUMP_SLICE_MS, () => performance.now());
       if (cluster !== current) return;
-      const clockMs = caughtUp ? target : current.nowMs;
-      const reachedStop = state.stopAtMs !== null && clockMs >= state.stopAtMs;
-      set({ clockMs: Math.max(get().clockMs, clockMs), ...(reachedStop ? { paused: true, stopAtMs: null } : {}) });
       await nextFrame();
     }
   };
@@ -214,6 +210,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
         return;
       }
       cluster = started;
+      set({ history: started.history });
       if (fastForwardTo !== undefined) {
         await started.advanceTo(fastForwardTo);
         if (cluster !== started) return;
@@ -265,22 +262,27 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       }
       const live = cluster as LiveCluster | null;
       if (!live) return;
-      await live.act(action);
+      await live.act(action, get().clockMs);
       set({ clockMs: Math.max(get().clockMs, live.nowMs), scrubMs: null }); // the next frame draws it
     },
 
     setSpeed: (speed) => set({ speed }),
     setPaused: (paused) => {
-      set({ paused, ...(paused ? {} : { scrubMs: null }) });
+      // On a whole millisecond: the clock stops on the moment it shows, and the events run up to it.
+      set({ paused, ...(paused ? { clockMs: Math.floor(get().clockMs) } : { scrubMs: null }) });
     },
 
     async step() {
       const current = cluster;
       if (!current) return;
-      set({ paused: true, scrubMs: null });
-      await current.step();
+      get().setPaused(true);
+      set({ scrubMs: null });
+      await current.advanceTo(get().clockMs); // the events up to the clock shown, if they are behind it
+      const next = current.sim.nextEventAt();
+      if (cluster !== current || next === Infinity) return;
+      set({ clockMs: next });
+      await current.advanceTo(next);
       if (cluster !== current) return;
-      set({ clockMs: Math.max(get().clockMs, current.nowMs) });
       publish();
       flushNarration();
     },
@@ -288,11 +290,10 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     async fastForward(ms) {
       const current = cluster;
       if (!current) return;
-      set({ scrubMs: null });
-      const target = current.nowMs + ms;
+      const target = Math.floor(shownClock(get())) + ms;
+      set({ scrubMs: null, clockMs: Math.max(get().clockMs, target) });
       await current.advanceTo(target);
       if (cluster !== current) return;
-      set({ clockMs: Math.max(get().clockMs, target) });
       publish();
       flushNarration();
     },
@@ -302,9 +303,8 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
         set({ scrubMs: null, ...(ms !== null ? { paused: true } : {}) });
         return;
       }
-      // Snap to the view kept for that moment, so that the clock shown, the picture and a fork all agree.
-      const kept = shownView({ ...get(), scrubMs: ms });
-      set({ scrubMs: kept ? Math.min(ms, kept.nowMs) : ms, paused: true });
+      cluster.remember(); // the latest moment too
+      set({ scrubMs: Math.max(cluster.history[0]?.nowMs ?? 0, Math.floor(ms)), paused: true });
     },
     select: (selection) => set({ selection }),
 
@@ -329,7 +329,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
   };
 });
 
-/** The view at the moment shown: the scrubbed one from the history, or the live one. */
+/** The view at the moment shown: from the history when scrubbed (the latest kept at or before it), or the live one. */
 export function shownView(state: PlaygroundState): LiveView | null {
   if (state.scrubMs === null) return state.view;
   const { history } = state;

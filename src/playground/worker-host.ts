@@ -1,19 +1,21 @@
 // Hosts each simulated node in its own Web Worker and answers the simulation's calls on them. Raft messages go
 // over one MessageChannel per node; everything else over comlink. The simulation awaits every call before it
-// takes the next event, so a run in workers is the same run as in one process.
+// takes the next event, or has every node work out its share of a lookahead window at once and then runs the
+// window's events in order (src/sim/lookahead.ts): either way a run in workers is the same run as in one process.
 import { transfer, wrap, type Remote } from 'comlink';
 import type { NodeId } from '../core/types.ts';
 import type { ReplicaOutput } from '../sim/replica.ts';
-import type { EarlyDelivery, HostCall, Work } from '../sim/simulation.ts';
-import type { Delivery, MachineView, NodeWorkerApi } from '../worker/node.worker.ts';
+import { PlannedAnswers, type PlannedInput, type Window } from '../sim/lookahead.ts';
+import type { HostCall, Simulation, Work } from '../sim/simulation.ts';
+import type { MachineView, NodeWorkerApi, PortRequest } from '../worker/node.worker.ts';
 
 interface NodeWorker {
   readonly worker: Worker;
   readonly api: Remote<NodeWorkerApi>;
   /** The page's end of the node's network port. */
   readonly port: MessagePort;
-  /** Deliveries awaiting the node's answer, oldest first. */
-  readonly replies: { readonly resolve: (output: ReplicaOutput) => void; readonly reject: (error: Error) => void }[];
+  /** Port requests awaiting the node's answer, oldest first. */
+  readonly replies: { readonly resolve: (answer: never) => void; readonly reject: (error: Error) => void }[];
   /** Rejects when the worker is stopped: a control call still waiting on it hears so. */
   readonly stopped: Promise<never>;
   readonly stop: (error: Error) => void;
@@ -21,54 +23,28 @@ interface NodeWorker {
 
 export class WorkerHost {
   private readonly workers = new Map<NodeId, NodeWorker>();
-  /** Answers to deliveries handed over early, by the message's trace id, until their events come up. */
-  private readonly early = new Map<number, { readonly node: NodeId; readonly answer: Promise<ReplicaOutput> }>();
 
-  /**
-   * Run one event's work, answering each of its calls from the workers. `settled` lists the deliveries that
-   * other nodes may take now (Simulation.earlyDeliveries): they go out at once, so that the nodes work in
-   * parallel, and their answers wait for their turn.
-   */
-  async run(work: Work, settled?: (busy: NodeId) => readonly EarlyDelivery[]): Promise<void> {
+  /** Run one event's work, answering each of its calls from the workers. */
+  async run(work: Work): Promise<void> {
     let step = work.next();
-    while (!step.done) {
-      const call = step.value;
-      if (settled && call.kind === 'input') {
-        for (const delivery of settled(call.node)) {
-          if (this.early.has(delivery.event)) continue;
-          const answer = this.deliver(delivery);
-          answer.catch(() => undefined); // a stopped worker's early answer may never be asked for
-          this.early.set(delivery.event, { node: delivery.node, answer });
-        }
-      }
-      step = work.next(await this.answer(call));
-    }
+    while (!step.done) step = work.next(await this.call(step.value));
   }
 
-  /** Deliveries handed over early whose events have not come up yet. */
-  get earlyPending(): number {
-    return this.early.size;
+  /** Run a lookahead window: every node in it works out its share at once, then the window's events run in order. */
+  async runWindow(sim: Simulation, window: Window): Promise<void> {
+    const plans = await Promise.all(
+      window.nodes.map((share) => this.request<PlannedInput[]>(share.node, { kind: 'window', window: share, endMs: window.endMs })),
+    );
+    sim.runWindow(window, new PlannedAnswers(new Map(window.nodes.map((share, i) => [share.node, plans[i]!]))));
   }
 
-  private answer(call: HostCall): Promise<ReplicaOutput | null> {
-    if (call.kind === 'input' && call.event !== undefined) {
-      const early = this.early.get(call.event);
-      if (early) {
-        this.early.delete(call.event);
-        return early.answer;
-      }
-    }
-    return this.call(call);
-  }
-
-  private deliver(call: Extract<HostCall, { kind: 'input' }>): Promise<ReplicaOutput> {
-    const node = this.workers.get(call.node);
-    if (!node) throw new Error(`S${call.node} has no worker`);
-    if (call.input.kind !== 'message') throw new Error('only deliveries travel on the network port');
-    const delivery: Delivery = { message: call.input.message, nowMs: call.nowMs };
-    return new Promise((resolve, reject) => {
-      node.replies.push({ resolve, reject });
-      node.port.postMessage(delivery);
+  /** Send a request on node's network port; its answers come back in order. */
+  private request<T>(id: NodeId, request: PortRequest): Promise<T> {
+    const node = this.workers.get(id);
+    if (!node) throw new Error(`S${id} has no worker`);
+    return new Promise<T>((resolve, reject) => {
+      node.replies.push({ resolve: resolve as (answer: never) => void, reject });
+      node.port.postMessage(request);
     });
   }
 
@@ -80,7 +56,7 @@ export class WorkerHost {
         this.stop(call.node);
         return null;
       case 'input': {
-        if (call.input.kind === 'message') return this.deliver(call);
+        if (call.input.kind === 'message') return this.request(call.node, { kind: 'deliver', message: call.input.message, nowMs: call.nowMs });
         const node = this.workers.get(call.node);
         if (!node) throw new Error(`S${call.node} has no worker`);
         return Promise.race([node.api.handle(call.input, call.nowMs), node.stopped]);
@@ -96,10 +72,11 @@ export class WorkerHost {
     const stopped = new Promise<never>((_, reject) => (stop = reject));
     stopped.catch(() => undefined); // nobody may be waiting when it stops
     const node: NodeWorker = { worker, api: wrap<NodeWorkerApi>(worker), port: channel.port1, replies: [], stopped, stop };
-    channel.port1.onmessage = (event: MessageEvent<ReplicaOutput | { readonly error: string }>) => {
+    channel.port1.onmessage = (event: MessageEvent<ReplicaOutput | PlannedInput[] | { readonly error: string }>) => {
       const reply = node.replies.shift();
-      if ('error' in event.data) reply?.reject(new Error(`S${call.node}: ${event.data.error}`));
-      else reply?.resolve(event.data);
+      const answer = event.data;
+      if (!Array.isArray(answer) && 'error' in answer) reply?.reject(new Error(`S${call.node}: ${answer.error}`));
+      else reply?.resolve(answer as never);
     };
     this.workers.set(call.node, node);
     return Promise.race([node.api.boot(call.boot, transfer(channel.port2, [channel.port2])), stopped]);
@@ -121,7 +98,6 @@ export class WorkerHost {
     node.port.close();
     node.worker.terminate();
     this.workers.delete(id);
-    for (const [event, early] of this.early) if (early.node === id) this.early.delete(event);
     const stopped = new Error(`S${id}'s worker was stopped`);
     for (const reply of node.replies.splice(0)) reply.reject(stopped);
     node.stop(stopped);

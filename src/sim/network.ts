@@ -79,6 +79,13 @@ export class Network {
     if (this.onCutsChanged && this.cutLinks().join(';') !== before) this.onCutsChanged(this.cutLinks());
   }
 
+  /** The least time any message now takes on the way: none sent now can arrive sooner. */
+  minLatencyMs(): number {
+    let least = this.settings.latencyMs[0];
+    for (const [min] of this.latencyOverrides.values()) least = Math.min(least, min);
+    return least;
+  }
+
   setLinkLatency(from: NodeId, to: NodeId, latencyMs: readonly [number, number]): void {
     this.latencyOverrides.set(linkKey(from, to), latencyMs);
   }

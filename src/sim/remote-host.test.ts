@@ -1,45 +1,42 @@
 // The playground runs each replica in a Web Worker: every call crosses a structured clone and an await. This
-// drives the same simulation that way, in process, and checks it is the very same run as `step()`.
+// drives the same simulation that way, in process, one event at a time and a lookahead window at a time, and
+// checks it is the very same run as `step()`.
 import { describe, expect, it } from 'vitest';
 import { Replica, type ReplicaOutput } from './replica.ts';
 import { createScenarioSimulation, runScenario } from './run-scenario.ts';
-import { DEFAULT_SIM_CONFIG, parseScenarioText, type ScenarioAction } from './scenario.ts';
+import { DEFAULT_SIM_CONFIG, parseScenarioText, type Scenario, type ScenarioAction } from './scenario.ts';
+import { PlannedAnswers, planNodeWindow, type PlannedInput, type Window } from './lookahead.ts';
 import { SeededRandom } from '../core/random.ts';
 import { Simulation, type HostCall, type Work } from './simulation.ts';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-/**
- * Replicas behind structured clones and awaits, as in Web Workers; with `early`, it also hands each node the
- * deliveries the simulation says are settled before their turn (as the playground's worker host does), and
- * keeps the answers for when they come up.
- */
+/** Replicas behind structured clones and awaits, as in Web Workers. */
 class ClonedHost {
   private readonly replicas = new Map<number, Replica>();
-  private readonly answers = new Map<number, ReplicaOutput>();
-  startedEarly = 0;
-
-  constructor(private readonly early?: { sim: Simulation; untilMs: () => number }) {}
+  /** Windows run with lookahead, and the inputs the nodes worked out in them. */
+  windows = 0;
+  planned = 0;
 
   async run(work: Work): Promise<void> {
     let step = work.next();
-    while (!step.done) {
-      const call = structuredClone(step.value);
-      if (this.early && call.kind === 'input') {
-        for (const delivery of this.early.sim.earlyDeliveries(call.node, this.early.untilMs())) {
-          if (this.answers.has(delivery.event)) continue;
-          this.startedEarly++;
-          this.answers.set(delivery.event, (await this.call(structuredClone(delivery)))!);
-        }
-      }
-      const answer = call.kind === 'input' && call.event !== undefined ? this.answers.get(call.event) : undefined;
-      if (answer) this.answers.delete((call as { event: number }).event);
-      step = work.next(answer ?? (await this.call(call)));
-    }
+    while (!step.done) step = work.next(await this.call(structuredClone(step.value)));
   }
 
-  get pendingEarly(): number {
-    return this.answers.size;
+  /** As the playground's worker host does: each node works out its share of the window, then the driver runs it. */
+  async runWindow(sim: Simulation, window: Window): Promise<void> {
+    const plans = new Map<number, PlannedInput[]>();
+    await Promise.all(
+      window.nodes.map(async (share) => {
+        await Promise.resolve();
+        const replica = this.replicas.get(share.node)!;
+        const planned = planNodeWindow(structuredClone(share), window.endMs, (input, nowMs) => replica.handle(input, nowMs));
+        plans.set(share.node, structuredClone(planned));
+        this.planned += planned.length;
+      }),
+    );
+    this.windows++;
+    sim.runWindow(window, new PlannedAnswers(plans));
   }
 
   private async call(call: HostCall): Promise<ReplicaOutput | null> {
@@ -59,12 +56,53 @@ class ClonedHost {
   }
 }
 
-async function runRemotely(sim: Simulation, host: ClonedHost, untilMs: number): Promise<void> {
-  while (sim.nextEventAt() <= untilMs) await host.run(sim.nextWork()!);
+/** Run to `untilMs` one event at a time, or with `lookahead` a window at a time where the simulation allows. */
+async function runRemotely(sim: Simulation, host: ClonedHost, untilMs: number, lookahead = false): Promise<void> {
+  while (sim.nextEventAt() <= untilMs) {
+    const window = lookahead ? sim.lookahead(untilMs) : null;
+    if (window) await host.runWindow(sim, window);
+    else await host.run(sim.nextWork()!);
+  }
   sim.runUntil(untilMs);
 }
 
+/** A scenario run remotely with lookahead; returns its trace hash and the host. */
+async function runWithLookahead(scenario: Scenario, breakLookahead = false): Promise<{ hash: string; host: ClonedHost }> {
+  const sim = new Simulation({ seed: scenario.seed, nodes: scenario.nodes, config: scenario.config, remoteHost: true, detailedStatus: true });
+  if (breakLookahead) {
+    // A deliberately wrong window, one millisecond wider than the least latency allows.
+    const least = sim.network.minLatencyMs.bind(sim.network);
+    sim.network.minLatencyMs = () => least() + 1;
+  }
+  const host = new ClonedHost();
+  await host.run(sim.start());
+  for (const action of scenario.actions) sim.schedule(action);
+  await runRemotely(sim, host, scenario.runUntilMs, true);
+  return { hash: sim.trace.traceHash(), host };
+}
+
 const scenarioDir = join(import.meta.dirname, '../../scenarios');
+
+/** Seven nodes under crashes, restarts, partitions, loss, duplicates and client writes at random moments. */
+function randomFaults(seed: number): Scenario {
+  const random = new SeededRandom(seed);
+  const actions: ScenarioAction[] = [];
+  for (let t = 50; t < 3000; t += random.intBetween(20, 120)) {
+    const node = random.intBetween(1, 7);
+    const pick = random.intBetween(0, 6);
+    actions.push(
+      pick === 0 ? { atMs: t, do: 'crash', node } :
+      pick === 1 ? { atMs: t, do: 'restart', node } :
+      pick === 2 ? { atMs: t, do: 'partition', groups: [[node]] } :
+      pick === 3 ? { atMs: t, do: 'heal' } :
+      pick === 4 ? { atMs: t, do: 'set', key: 'lossRatio', value: random.intBetween(0, 20) / 100 } :
+      pick === 5 ? { atMs: t, do: 'clock', node, rate: random.intBetween(8, 12) / 10 } :
+      { atMs: t, do: 'put', key: `k${t % 7}`, value: `${t}` },
+    );
+  }
+  const config = { latencyMs: [random.intBetween(1, 5), random.intBetween(6, 30)] as [number, number], duplicateRatio: 0.05 };
+  return { version: 1, seed, nodes: 7, config: { ...DEFAULT_SIM_CONFIG, ...config }, actions, runUntilMs: 3000 };
+}
 
 describe('replicas behind clones and awaits (as in Web Workers)', () => {
   for (const file of readdirSync(scenarioDir).filter((f) => f.endsWith('.json'))) {
@@ -108,48 +146,36 @@ describe('replicas behind clones and awaits (as in Web Workers)', () => {
     expect(sim.trace.count).toBe(replay.trace.count);
   });
 
-  it('nodes handed their settled deliveries early give the very same run (conservative lookahead)', async () => {
-    let early = 0;
+  it('nodes that work out their lookahead windows in parallel give the very same run', async () => {
+    let windows = 0;
+    let planned = 0;
     for (const file of readdirSync(scenarioDir).filter((f) => f.endsWith('.json'))) {
       const scenario = parseScenarioText(readFileSync(join(scenarioDir, file), 'utf8'));
-      const sim = new Simulation({ seed: scenario.seed, nodes: scenario.nodes, config: scenario.config, remoteHost: true });
-      const host = new ClonedHost({ sim, untilMs: () => scenario.runUntilMs });
-      await host.run(sim.start());
-      for (const action of scenario.actions) sim.schedule(action);
-      await runRemotely(sim, host, scenario.runUntilMs);
-      expect(host.pendingEarly, file).toBe(0);
-      expect(sim.trace.traceHash(), file).toBe(runScenario(scenario).traceHash);
-      early += host.startedEarly;
+      const { hash, host } = await runWithLookahead(scenario);
+      expect(hash, file).toBe(runScenario(scenario).traceHash);
+      windows += host.windows;
+      planned += host.planned;
     }
-    expect(early).toBeGreaterThan(100);
+    expect(windows).toBeGreaterThan(100);
+    expect(planned / windows).toBeGreaterThan(2); // a window carries several inputs: fewer round trips
   });
 
-  it('with faults, client load and user actions at random moments, early deliveries change nothing', async () => {
-    for (let seed = 1; seed <= 6; seed++) {
-      const random = new SeededRandom(seed);
-      const actions: ScenarioAction[] = [];
-      for (let t = 50; t < 3000; t += random.intBetween(20, 120)) {
-        const node = random.intBetween(1, 7);
-        const pick = random.intBetween(0, 5);
-        actions.push(
-          pick === 0 ? { atMs: t, do: 'crash', node } :
-          pick === 1 ? { atMs: t, do: 'restart', node } :
-          pick === 2 ? { atMs: t, do: 'partition', groups: [[node]] } :
-          pick === 3 ? { atMs: t, do: 'heal' } :
-          pick === 4 ? { atMs: t, do: 'set', key: 'lossRatio', value: random.intBetween(0, 20) / 100 } :
-          { atMs: t, do: 'put', key: `k${t % 7}`, value: `${t}` },
-        );
-      }
-      const config = { latencyMs: [random.intBetween(1, 5), random.intBetween(6, 30)] as [number, number], duplicateRatio: 0.05 };
-      const scenario = { version: 1 as const, seed, nodes: 7, config: { ...DEFAULT_SIM_CONFIG, ...config }, actions, runUntilMs: 3000 };
-      const sim = new Simulation({ seed, nodes: 7, config, remoteHost: true });
-      const host = new ClonedHost({ sim, untilMs: () => 3000 });
-      await host.run(sim.start());
-      for (const action of actions) sim.schedule(action);
-      await runRemotely(sim, host, 3000);
-      expect(sim.trace.traceHash(), `seed ${seed}`).toBe(runScenario(scenario).traceHash);
-      expect(host.startedEarly).toBeGreaterThan(0);
+  it('with faults, client load and user actions at random moments, lookahead changes nothing', async () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      const scenario = randomFaults(seed);
+      const { hash, host } = await runWithLookahead(scenario);
+      expect(hash, `seed ${seed}`).toBe(runScenario(scenario).traceHash);
+      expect(host.windows).toBeGreaterThan(0);
     }
+  });
+
+  it('a window one millisecond too wide is caught: the run stops rather than differ', async () => {
+    const caught: string[] = [];
+    for (let seed = 1; seed <= 8; seed++) {
+      await runWithLookahead(randomFaults(seed), true).catch((error: Error) => caught.push(error.message));
+    }
+    expect(caught.length).toBeGreaterThan(0);
+    for (const message of caught) expect(message).toMatch(/^lookahead diverged: S\d/);
   });
 
   it('in-process calls are refused when the replicas run elsewhere', () => {

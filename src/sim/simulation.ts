@@ -15,6 +15,7 @@ import type { CommandEnvelope, ServiceCommand } from '../machines/envelope.ts';
 import { ReplicatedService } from '../machines/replicated-service.ts';
 import { Replica, type ClientOutcome, type NodeView, type ReplicaBoot, type ReplicaInput, type ReplicaOptions, type ReplicaOutput } from './replica.ts';
 import { EventQueue } from './event-queue.ts';
+import { globalTimeOf, localTimeAt, type NodeClock, type PlannedAnswers, type Window, type WindowEntry } from './lookahead.ts';
 import { Network } from './network.ts';
 import { SafetyChecker, type ObservedState, type Violation } from './safety-checker.ts';
 import type { JsonValue } from '../machines/json-value.ts';
@@ -45,6 +46,8 @@ export interface SimulationOptions {
   readonly onTrace?: TraceListener;
   /** Run the safety checker after every event (default on). */
   readonly checkSafety?: boolean;
+  /** Told when every event at virtual millisecond `ms` has run, as the first event of a later one is taken. */
+  readonly onMillisecondDone?: (ms: number) => void;
   /**
    * The replicas run elsewhere (in Web Workers): a host drives `nextWork()` and answers every call. The
    * in-process calls (`step`, `crash`, `submit`…) are then unavailable.
@@ -109,8 +112,10 @@ export class SimNode {
   status: NodeStatus | null = null;
   /** The host loop, when it runs in this process. */
   replica: Replica | null = null;
+  /** Counts changes to what the driver knows of the node (an output, a crash, a clock change). */
+  version = 0;
   /** This node's clock: local = localAtOrigin + (now - globalAtOrigin) × rate. */
-  clock = { rate: 1, globalAtOrigin: 0, localAtOrigin: 0 };
+  clock: NodeClock = { rate: 1, globalAtOrigin: 0, localAtOrigin: 0 };
 
   constructor(
     readonly id: NodeId,
@@ -136,12 +141,9 @@ export class SimNode {
 /** A call the driver makes on a node's host: start it from storage, give it an input, or drop it. */
 export type HostCall =
   | { readonly kind: 'boot'; readonly node: NodeId; readonly boot: ReplicaBoot }
-  /** `event`: for a delivery, the message's trace id (a host that started it early finds its answer by it). */
+  /** `event`: for a delivery, the message's trace id. */
   | { readonly kind: 'input'; readonly node: NodeId; readonly input: ReplicaInput; readonly nowMs: number; readonly event?: number }
   | { readonly kind: 'crash'; readonly node: NodeId };
-
-/** A delivery a host may hand to its node before its turn (see `earlyDeliveries`). */
-export type EarlyDelivery = Extract<HostCall, { kind: 'input' }> & { readonly event: number };
 
 /** An event's work: yields each call on a node, resumes with its output (null for a crash). */
 export type Work<T = void> = Generator<HostCall, T, ReplicaOutput | null>;
@@ -169,6 +171,7 @@ export class Simulation {
   private readonly tuning: Partial<RaftTuning>;
   private readonly remoteHost: boolean;
   private readonly detailedStatus: boolean;
+  private readonly onMillisecondDone: ((ms: number) => void) | undefined;
   /** Shared by the in-process replicas: entries are immutable, so each is decoded once. */
   private readonly decoded = new WeakMap<Entry, CommandEnvelope>();
   /** Client requests in flight, by id, in the order they were made. */
@@ -181,8 +184,6 @@ export class Simulation {
   /** Messages in flight that a user chose to lose, by id. */
   private readonly droppedByUser = new Set<number>();
   private nextRequestId = 1;
-  /** The kind of the event whose work is running. */
-  private processing: SimEvent['kind'] | null = null;
   /** The founding members, booted by the first work (`start`). */
   private booting: NodeId[];
 
@@ -195,6 +196,7 @@ export class Simulation {
     this.tuning = options.tuning ?? {};
     this.remoteHost = options.remoteHost ?? false;
     this.detailedStatus = options.detailedStatus ?? false;
+    this.onMillisecondDone = options.onMillisecondDone;
     this.root = new SeededRandom(options.seed);
     this.network = new Network(this.linkSettings(), this.root.fork(0), (cuts) => this.emit(0, { type: 'network', cuts }));
     this.trace = new TraceRecorder(40, options.onTrace);
@@ -301,10 +303,10 @@ export class Simulation {
       }
     } else {
       this.eventsThisMs = 0;
+      this.onMillisecondDone?.(this.now);
     }
     this.now = next.at;
     const event = next.value;
-    this.processing = event.kind;
     switch (event.kind) {
       case 'deliver':
         return this.deliver(event.id, event.message);
@@ -322,32 +324,53 @@ export class Simulation {
   private *nothing(): Work {}
 
   /**
-   * Deliveries whose input is already settled, for a host that runs nodes in parallel (conservative lookahead):
-   * each is the first event queued for its node, due before any message not yet sent could arrive (now plus the
-   * least latency) and before `untilMs`, with no scenario action queued ahead of it, to a node that is up,
-   * over a link that is not cut. Nothing but an action can then come before it in its node's inputs, so the
-   * node may take it now; the host keeps the answer until the event's turn, and carries out effects in the
-   * usual order. `busy` is the node the running event is giving an input to. Only while a delivery's or a
-   * timer's work runs: an action's work gives inputs that must come first.
+   * The next lookahead window (lookahead.ts), for a host that runs nodes in parallel: the events from the next
+   * one up to before the least latency has passed, before the next scenario action and at most to `untilMs`,
+   * with each node's share of them. Null when the next event must run alone (an action, or no latency to look
+   * ahead by): run it with `nextWork()`.
    */
-  earlyDeliveries(busy: NodeId, untilMs: number): EarlyDelivery[] {
-    if (this.processing !== 'deliver' && this.processing !== 'timer') return [];
-    const horizon = Math.min(untilMs + 1, this.now + this.config.latencyMs[0]);
-    if (horizon <= this.now) return [];
-    const seen = new Set<NodeId>([busy]);
-    const early: EarlyDelivery[] = [];
-    for (const { at, value } of this.queue.before(horizon)) {
-      if (value.kind === 'action' || value.kind === 'call') break;
-      const id = value.kind === 'timer' ? value.node : value.message.to;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      if (value.kind !== 'deliver') continue;
-      const node = this.nodeMap.get(id);
-      const { message } = value;
-      if (!node?.up || this.droppedByUser.has(value.id) || this.network.isCut(message.from, message.to)) continue;
-      early.push({ kind: 'input', node: id, input: { kind: 'message', message }, nowMs: this.localTimeAt(node, at), event: value.id });
+  lookahead(untilMs: number): Window | null {
+    const startMs = this.queue.peekTime();
+    const pending = this.queue.before(Math.min(startMs + this.network.minLatencyMs(), untilMs + 1));
+    const barrier = pending.findIndex(({ value }) => value.kind === 'action' || value.kind === 'call');
+    const inWindow = barrier < 0 ? pending : pending.slice(0, barrier);
+    if (inWindow.length === 0) return null;
+    const endMs = barrier < 0 ? Math.min(startMs + this.network.minLatencyMs(), untilMs + 1) : pending[barrier]!.at;
+    const entries = new Map<NodeId, WindowEntry[]>();
+    const share = (node: SimNode, entry: WindowEntry) => {
+      const list = entries.get(node.id);
+      if (list) list.push(entry);
+      else entries.set(node.id, [entry]);
+    };
+    for (const { at, value } of inWindow) {
+      if (value.kind === 'timer') {
+        const node = this.node(value.node);
+        if (node.up && node.incarnation === value.incarnation) share(node, { at, kind: 'timer' });
+      } else if (value.kind === 'deliver') {
+        const { id, message } = value;
+        const node = this.nodeMap.get(message.to);
+        if (node?.up && !this.droppedByUser.has(id) && !this.network.isCut(message.from, message.to)) share(node, { at, kind: 'message', id, message });
+      }
     }
-    return early;
+    const nodes = [...entries].map(([id, list]) => {
+      const node = this.node(id);
+      return { node: id, entries: list, timerAt: node.timerAt, clock: node.clock };
+    });
+    return { startMs, endMs, nodes };
+  }
+
+  /** Run a lookahead window's events, in order, answering each node's inputs from its plan. */
+  runWindow(window: Window, answers: PlannedAnswers): void {
+    while (this.queue.peekTime() < window.endMs) {
+      const work = this.nextWork()!;
+      let step = work.next();
+      while (!step.done) {
+        const call = step.value;
+        if (call.kind !== 'input') throw new Error(`lookahead diverged: a ${call.kind} of S${call.node} inside a window`);
+        step = work.next(answers.answer(call.node, call.input, call.nowMs, call.event));
+      }
+    }
+    answers.finish();
   }
 
   /** Run work with the replicas in this process. */
@@ -462,6 +485,7 @@ export class Simulation {
     if (!node.up) return `S${id} is already down`;
     node.view = null;
     node.status = null;
+    node.version++;
     node.incarnation++;
     node.timerAt = Infinity;
     yield { kind: 'crash', node: id };
@@ -517,6 +541,7 @@ export class Simulation {
     if (!(rate > 0)) throw new Error(`clock rate must be positive, got ${rate}`);
     const node = this.node(id);
     node.clock = { rate, globalAtOrigin: this.now, localAtOrigin: this.localTime(node) };
+    node.version++;
     if (!node.up) return;
     node.timerAt = Infinity; // deadlines map to other real times now
     yield* this.input(node, { kind: 'wake' });
@@ -584,19 +609,12 @@ export class Simulation {
   }
 
   private localTime(node: SimNode): number {
-    return this.localTimeAt(node, this.now);
+    return localTimeAt(node.clock, this.now);
   }
 
-  private localTimeAt(node: SimNode, at: number): number {
-    const { rate, globalAtOrigin, localAtOrigin } = node.clock;
-    return rate === 1 && globalAtOrigin === localAtOrigin ? at : localAtOrigin + (at - globalAtOrigin) * rate;
-  }
-
-  /** The virtual millisecond at which node's clock reads `local` (rounded up: time is whole milliseconds). */
+  /** The virtual millisecond at which node's clock reads `local`. */
   globalTime(node: SimNode, local: number): number {
-    const { rate, globalAtOrigin, localAtOrigin } = node.clock;
-    if (rate === 1 && globalAtOrigin === localAtOrigin) return local;
-    return Math.ceil(globalAtOrigin + (local - localAtOrigin) / rate);
+    return globalTimeOf(node.clock, local);
   }
 
   // ---- Scenario actions -------------------------------------------------------------------------------------
@@ -739,6 +757,7 @@ export class Simulation {
     }
     node.view = output.view;
     node.status = output.status ?? null;
+    node.version++;
     // A deadline already past fires now; timerAt holds when the event really fires, or fireTimer would take
     // it for superseded and the node would never be ticked again.
     const at = Math.max(this.globalTime(node, output.deadlineMs), this.now);
