@@ -5,10 +5,12 @@ import { useEffect, useState, type KeyboardEvent } from 'react';
 import { parseScenarioText, NODES_MAX, type Scenario } from '../sim/scenario.ts';
 import type { Violation } from '../sim/safety-checker.ts';
 import { DEFAULT_SPEED, liveCluster, shownClock, usePlayground, type StartOptions } from '../playground/store.ts';
+import { Captions } from './captions.tsx';
 import { ClusterRing } from './cluster-ring.tsx';
 import { ClientControls, ClusterSettings, NodeControls, PaceControls, RunControls, ScenarioControls } from './controls.tsx';
 import { EventLog } from './event-log.tsx';
 import { Inspector } from './inspector.tsx';
+import { usePresentation } from './legibility.ts';
 import { LogGrid } from './log-grid.tsx';
 import { MachinePanel } from './machine-panel.tsx';
 import { encodeScenarioLink, scenarioFromHash } from './scenario-link.ts';
@@ -61,6 +63,7 @@ export function App() {
   const [tab, setTab] = useState<DetailTab>('events');
   const selection = usePlayground((s) => s.selection);
   const [theme, setTheme] = useState<'light' | 'dark'>(() => (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+  const presenting = usePresentation((s) => s.presenting);
   useShortcuts();
 
   useEffect(() => {
@@ -68,6 +71,7 @@ export function App() {
   }, [theme]);
 
   useEffect(() => {
+    if (new URLSearchParams(location.search).get('present') === '1') usePresentation.getState().setPresenting(true);
     const load = () => {
       const { options, speed, problem } = startFromLocation(location.search, location.hash);
       const store = usePlayground.getState();
@@ -91,18 +95,29 @@ export function App() {
   }, [selection]);
 
   return (
-    <div className="page">
+    <div className={`page${presenting ? ' is-presenting' : ''}`}>
       <header className="top">
         <h1>Raft Playground</h1>
-        <LessonPicker />
         <Clock />
+        <section className="controls pace-controls" aria-label="Time">
+          <PaceControls />
+        </section>
+        <LessonPicker />
+        <button
+          type="button"
+          className="present"
+          aria-pressed={presenting}
+          onClick={() => usePresentation.getState().setPresenting(!presenting)}
+          title={presenting ? 'Back to every control' : 'Large type for a projector; the advanced controls fold away'}
+        >
+          {presenting ? 'Exit presentation' : 'Present'}
+        </button>
         <button type="button" className="theme" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Dark theme" aria-pressed={theme === 'dark'}>
           {theme === 'dark' ? '☀' : '☾'}
         </button>
-        <section className="controls" aria-label="Controls">
-          <PaceControls />
-          <RunControls />
-          <ScenarioControls />
+        <section className="controls" aria-label="Node and client controls">
+          <NodeControls />
+          <ClientControls />
         </section>
       </header>
       {/* Always present, so that screen readers announce what appears in it. */}
@@ -127,11 +142,6 @@ export function App() {
         <section className="left" aria-label="Cluster">
           <ClusterRing />
           <Scrubber />
-          <section className="controls" aria-label="Node and client controls">
-            <NodeControls />
-            <ClientControls />
-          </section>
-          <RunFacts />
         </section>
         <section className="right">
           <LogGrid />
@@ -141,9 +151,16 @@ export function App() {
             {tab === 'inspector' && <Inspector />}
             {tab === 'machines' && <MachinePanel />}
           </div>
-          <ClusterSettings />
+          <section className="controls run-setup advanced" aria-label="Run">
+            <RunControls />
+            <ScenarioControls />
+            <ClusterSettings>
+              <TraceFingerprint />
+            </ClusterSettings>
+          </section>
         </section>
       </main>
+      <Captions />
       <ShortcutsOverlay />
     </div>
   );
@@ -171,12 +188,17 @@ function DetailTabs({ tab, onSelect }: { readonly tab: DetailTab; readonly onSel
     document.getElementById(`tab-${id}`)?.focus();
   };
   return (
-    <div className="tabs" role="tablist" aria-label="Details" onKeyDown={onKeyDown}>
-      {DETAIL_TABS.map(([id, label]) => (
-        <button key={id} id={`tab-${id}`} type="button" role="tab" aria-selected={tab === id} aria-controls="tab-panel" tabIndex={tab === id ? 0 : -1} onClick={() => onSelect(id)}>
-          {label}
-        </button>
-      ))}
+    <div className="tab-bar">
+      <div className="tabs" role="tablist" aria-label="Details" onKeyDown={onKeyDown}>
+        {DETAIL_TABS.map(([id, label]) => (
+          <button key={id} id={`tab-${id}`} type="button" role="tab" aria-selected={tab === id} aria-controls="tab-panel" tabIndex={tab === id ? 0 : -1} onClick={() => onSelect(id)}>
+            {label}
+          </button>
+        ))}
+      </div>
+      <span className="hint keys-hint advanced" title="Press ? for the keyboard shortcuts">
+        <kbd>?</kbd> keys
+      </span>
     </div>
   );
 }
@@ -193,7 +215,7 @@ function LessonPicker() {
   };
   // Choosing only picks: arrow keys on a focused select change its value, and must not start a lesson each time.
   return (
-    <span className="lesson">
+    <span className="lesson advanced">
       <label>
         Lesson{' '}
         <select value={lesson} onChange={(event) => setLesson(event.target.value)}>
@@ -280,13 +302,13 @@ function Scrubber() {
   );
 }
 
-function RunFacts() {
-  const seed = usePlayground((s) => s.seed);
-  const leader = usePlayground((s) => s.view?.leader ?? null);
+/** The trace hash of the run so far: a replay of the same seed and actions gives the same, here and in the CLI (SPEC §2). */
+function TraceFingerprint() {
   const [hash, setHash] = useState<string | null>(null);
+  const seed = usePlayground((s) => s.seed);
+  useEffect(() => setHash(null), [seed]);
   return (
-    <p className="facts">
-      Seed <span data-testid="seed">{seed}</span> · {leader === null ? 'no leader' : `S${leader} leads`} ·{' '}
+    <p className="facts advanced">
       <button
         type="button"
         className="link"

@@ -3,7 +3,7 @@
 // mends; the messages in flight, gliding between events; and partition by dragging a node into a group.
 // D3 computes the geometry (ring-geometry.ts); React owns the DOM.
 import { symbol, symbolTriangle } from 'd3';
-import { useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent } from 'react';
 import type { NodeId } from '../core/types.ts';
 import type { LiveLink, LiveMessage, LiveNode, LiveView } from '../playground/live-cluster.ts';
 import { liveCluster, shownClock, shownView, usePlayground, type Selection } from '../playground/store.ts';
@@ -38,6 +38,7 @@ import {
   type Zone,
 } from './ring-geometry.ts';
 import { runActions } from './controls.tsx';
+import { NARROWEST_GLYPH_UNITS, ringSizes, useLegibility, type RingSizes } from './legibility.ts';
 import './ring.css';
 
 /** A pointer that moves further than this (CSS px) from where it went down is dragging, not clicking. */
@@ -69,14 +70,18 @@ export function ClusterRing() {
   /** Set when a drag ends, so that the click that follows it does not also select. */
   const suppressClick = useRef(false);
 
+  const pxPerUnit = usePixelsPerUnit(svgRef);
+  const legibility = useLegibility();
+  const sizes = ringSizes(pxPerUnit, legibility);
+
   const idsKey = view ? view.nodes.map((n) => n.id).join(',') : '';
   const ids = useMemo(() => (idsKey === '' ? [] : idsKey.split(',').map(Number)), [idsKey]);
-  const layout = useMemo(() => layoutRing(ids), [ids]);
+  const layout = useMemo(() => layoutRing(ids, sizes.minNodeRadius), [ids, sizes.minNodeRadius]);
   const zones = useMemo(() => dropZones(ids.length), [ids]);
 
   if (!view) {
     return (
-      <svg className="cluster-ring" viewBox={`0 0 ${RING_WIDTH} ${RING_HEIGHT}`} role="group" aria-label="The cluster" aria-busy="true">
+      <svg ref={svgRef} className="cluster-ring" viewBox={`0 0 ${RING_WIDTH} ${RING_HEIGHT}`} role="group" aria-label="The cluster" aria-busy="true">
         <text x={RING_WIDTH / 2} y={RING_HEIGHT / 2} textAnchor="middle" className="ring-waiting">
           Starting the cluster…
         </text>
@@ -156,6 +161,7 @@ export function ClusterRing() {
       ref={svgRef}
       className={`cluster-ring${dragging ? ' is-dragging' : ''}`}
       viewBox={`0 0 ${RING_WIDTH} ${RING_HEIGHT}`}
+      style={{ '--ring-small': `${Math.max(14, sizes.termFloor).toFixed(1)}px` } as CSSProperties}
       role="group"
       aria-label={`The cluster: ${view.nodes.length} nodes, ${view.leader === null ? 'no leader' : `S${view.leader} leads`}`}
     >
@@ -175,6 +181,7 @@ export function ClusterRing() {
           radius={layout.nodeRadius}
           clockMs={clockMs}
           clusterSize={view.nodes.length}
+          sizes={sizes}
           selected={node.id === selectedNode}
           lifted={dragging?.node === node.id}
           handlers={nodeHandlers(node.id)}
@@ -184,12 +191,30 @@ export function ClusterRing() {
         <RingLink key={`${link.a}-${link.b}`} link={link} layout={layout} working={workingDirection(link, isCut)} />
       ))}
       {view.messages.map((message) => (
-        <RingMessage key={message.id} message={message} clockMs={clockMs} layout={layout} selected={message.id === selectedMessage} />
+        <RingMessage key={message.id} message={message} clockMs={clockMs} layout={layout} glyphScale={sizes.glyphScale} selected={message.id === selectedMessage} />
       ))}
       {dragging && <DropZoneLabels zones={zones} layout={layout} hovered={hoveredZone} groups={preview ? preview.assignment : groupsNow()} ids={ids} />}
       {dragging && <DragGhost view={view} node={dragging.node} at={dragging.point} radius={layout.nodeRadius} />}
     </svg>
   );
+}
+
+/** CSS px on screen per ring unit: the drawing scales to fit its box (preserveAspectRatio meet). */
+function usePixelsPerUnit(svgRef: { readonly current: SVGSVGElement | null }): number {
+  const [pxPerUnit, setPxPerUnit] = useState(1);
+  useEffect(() => {
+    const svg = svgRef.current;
+    if (!svg) return;
+    const measure = () => {
+      const { width, height } = svg.getBoundingClientRect();
+      if (width > 0 && height > 0) setPxPerUnit(Math.min(width / RING_WIDTH, height / RING_HEIGHT));
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(svg);
+    return () => observer.disconnect();
+  }, [svgRef]);
+  return pxPerUnit;
 }
 
 // ---- Nodes ----------------------------------------------------------------------------------------------------
@@ -209,11 +234,12 @@ function RingNode(props: {
   radius: number;
   clockMs: number;
   clusterSize: number;
+  sizes: RingSizes;
   selected: boolean;
   lifted: boolean;
   handlers: NodeHandlers;
 }) {
-  const { node, at, radius, clockMs, clusterSize, selected, lifted, handlers } = props;
+  const { node, at, radius, clockMs, clusterSize, sizes, selected, lifted, handlers } = props;
   const down = node.status === 'down';
   const label = nodeLabel(node);
   const diamond = !down && (node.role === 'candidate' || node.role === 'precandidate');
@@ -223,8 +249,8 @@ function RingNode(props: {
   const tally = voteTally(node, clusterSize);
   const badge = formatClockRate(node.clockRate);
   const onFill = !down && node.role === 'leader' ? 'on-dark' : 'on-light';
-  const nameSize = Math.round(radius * 0.6);
-  const termSize = Math.max(12, Math.round(radius * 0.34));
+  const nameSize = Math.max(Math.round(radius * 0.6), sizes.nameFloor);
+  const termSize = Math.max(12, Math.round(radius * 0.34), sizes.termFloor);
   const classes = ['node', `role-${node.role}`, down ? 'is-down' : 'is-up', selected ? 'is-selected' : '', lifted ? 'is-lifted' : ''].filter(Boolean).join(' ');
   return (
     <g
@@ -450,7 +476,19 @@ function RingLink({ link, layout, working }: { link: LiveLink; layout: RingLayou
 const TRIANGLE_PATH = symbol(symbolTriangle, 300)() ?? '';
 const TRIANGLE_SMALL_PATH = symbol(symbolTriangle, 150)() ?? '';
 
-function RingMessage({ message, clockMs, layout, selected }: { message: LiveMessage; clockMs: number; layout: RingLayout; selected: boolean }) {
+function RingMessage({
+  message,
+  clockMs,
+  layout,
+  glyphScale,
+  selected,
+}: {
+  message: LiveMessage;
+  clockMs: number;
+  layout: RingLayout;
+  glyphScale: number;
+  selected: boolean;
+}) {
   const { from, to } = message.message;
   const p = layout.places.get(from);
   const q = layout.places.get(to);
@@ -467,7 +505,7 @@ function RingMessage({ message, clockMs, layout, selected }: { message: LiveMess
       data-type={message.message.type}
       data-from={from}
       data-to={to}
-      transform={`translate(${place.x.toFixed(1)} ${place.y.toFixed(1)})`}
+      transform={`translate(${place.x.toFixed(1)} ${place.y.toFixed(1)}) scale(${glyphScale.toFixed(2)})`}
       opacity={place.opacity}
       onClick={() => select({ kind: 'message', id: message.id })}
     >
@@ -508,7 +546,7 @@ function GlyphShape({ glyph, angleDegrees }: { glyph: ReturnType<typeof messageG
       );
     }
     case 'circle': {
-      const r = glyph.response ? 4.5 : 6.5;
+      const r = glyph.response ? NARROWEST_GLYPH_UNITS / 2 : 7.5;
       return <circle r={r} {...paint} />;
     }
     case 'square': {

@@ -2,6 +2,7 @@
 // and inputs with the accessible names of SPEC §7, so that people and Playwright drive the page alike. Every
 // control turns into a scenario action (store.act), so whatever is done here replays from the export.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { create } from 'zustand';
 import type { NodeId } from '../core/types.ts';
 import type { Action } from '../playground/live-cluster.ts';
 import { SPEEDS, shownSummary, usePlayground, type ClusterSummary } from '../playground/store.ts';
@@ -153,7 +154,7 @@ export function RunControls() {
     void store.start({ seed: seedValue, nodes: nodesValue, ...(store.config ? { config: store.config } : {}), paused: store.paused });
   };
   return (
-    <Group label="Run">
+    <Group label="Run" className="advanced">
       <label>
         Seed
         <input aria-label="Seed" type="number" className="narrow" min={0} step={1} value={seed} onChange={(event) => setSeed(event.target.value)} />
@@ -205,11 +206,18 @@ export function NodeControls() {
       <button type="button" onClick={onNode((node) => ({ do: 'timeout', node }))} disabled={!running || !can.timeout} title="Force its election timeout: it starts an election now">
         Time out
       </button>
-      <button type="button" onClick={onNode((node) => ({ do: 'snapshot', node }))} disabled={!running || !can.snapshot} title="Compact its log into a snapshot">
+      <button type="button" className="advanced" onClick={onNode((node) => ({ do: 'snapshot', node }))} disabled={!running || !can.snapshot} title="Compact its log into a snapshot">
         Snapshot
       </button>
-      <button type="button" onClick={onNode((to) => ({ do: 'transfer', to }))} disabled={!running || !can.transfer} title="Ask the leader to hand leadership to this node">
-        Transfer leadership
+      <button
+        type="button"
+        className="advanced"
+        onClick={onNode((to) => ({ do: 'transfer', to }))}
+        disabled={!running || !can.transfer}
+        aria-label="Transfer leadership"
+        title="Transfer leadership: ask the leader to hand it to this node"
+      >
+        Transfer
       </button>
       <button
         type="button"
@@ -226,23 +234,30 @@ export function NodeControls() {
   );
 }
 
-/** Client requests: key-value and task queue, to the leader or a chosen node. */
-export function ClientControls() {
+/** Where client requests go: the leader, or a chosen node (which refuses unless it leads). */
+const useClientTarget = create<{ readonly target: 'leader' | NodeId; setTarget(target: 'leader' | NodeId): void }>()((set) => ({
+  target: 'leader',
+  setTarget: (target) => set({ target }),
+}));
+
+/** What a client request needs: the target that exists now, whether it can be sent, and a sender. */
+function useClientRequest() {
   const { view, running } = useRunning();
   const selection = usePlayground((s) => s.selection);
-  const [target, setTarget] = useState<'leader' | NodeId>('leader');
-  const [key, setKey] = useState('x');
-  const [value, setValue] = useState('1');
-  const [queue, setQueue] = useState('jobs');
-  const [payload, setPayload] = useState('hello');
-  const [worker, setWorker] = useState('w1');
-  const [task, setTask] = useState('1');
+  const target = useClientTarget((s) => s.target);
   const targetExists = target === 'leader' || (view?.nodes.some((n) => n.id === target) ?? false);
   const effectiveTarget = targetExists ? target : 'leader';
   const can = availability(view, chosenNode(selection, view), effectiveTarget);
-  const taskValue = Number(task);
-  const taskValid = task.trim() !== '' && Number.isSafeInteger(taskValue) && taskValue >= 0;
   const request = (make: (node: 'leader' | NodeId) => Action) => () => void runActions([make(effectiveTarget)]);
+  return { view, running, effectiveTarget, sendable: running && can.request, request };
+}
+
+/** Key-value requests, to the leader or a chosen node. */
+export function ClientControls() {
+  const { view, running, effectiveTarget, sendable, request } = useClientRequest();
+  const setTarget = useClientTarget((s) => s.setTarget);
+  const [key, setKey] = useState('x');
+  const [value, setValue] = useState('1');
   return (
     <Group label="Client" className="client">
       <div className="control-row">
@@ -270,17 +285,32 @@ export function ClientControls() {
           Value
           <input aria-label="Value" className="tiny" value={value} onChange={(event) => setValue(event.target.value)} />
         </label>
-        <button type="button" onClick={request((node) => ({ do: 'put', key, value, node }))} disabled={!running || !can.request || key === ''}>
+        <button type="button" onClick={request((node) => ({ do: 'put', key, value, node }))} disabled={!sendable || key === ''}>
           Put
         </button>
-        <button type="button" onClick={request((node) => ({ do: 'get', key, node }))} disabled={!running || !can.request || key === ''}>
+        <button type="button" onClick={request((node) => ({ do: 'get', key, node }))} disabled={!sendable || key === ''}>
           Get
         </button>
-        <button type="button" onClick={request((node) => ({ do: 'delete', key, node }))} disabled={!running || !can.request || key === ''}>
+        <button type="button" className="advanced" onClick={request((node) => ({ do: 'delete', key, node }))} disabled={!sendable || key === ''}>
           Delete
         </button>
       </div>
-      <div className="control-row">
+    </Group>
+  );
+}
+
+/** Task-queue requests, to the same target as the key-value ones; shown beside the queues they change. */
+export function QueueControls() {
+  const { sendable, request } = useClientRequest();
+  const [queue, setQueue] = useState('jobs');
+  const [payload, setPayload] = useState('hello');
+  const [worker, setWorker] = useState('w1');
+  const [task, setTask] = useState('1');
+  const taskValue = Number(task);
+  const taskValid = task.trim() !== '' && Number.isSafeInteger(taskValue) && taskValue >= 0;
+  return (
+    <div className="controls queue-controls">
+      <Group label="Task queue">
         <label>
           Queue
           <input aria-label="Queue" className="tiny" value={queue} onChange={(event) => setQueue(event.target.value)} />
@@ -292,7 +322,7 @@ export function ClientControls() {
         <button
           type="button"
           onClick={request((node) => ({ do: 'enqueue', queue, payload: parsePayload(payload), node }))}
-          disabled={!running || !can.request || queue === ''}
+          disabled={!sendable || queue === ''}
         >
           Enqueue
         </button>
@@ -303,7 +333,7 @@ export function ClientControls() {
         <button
           type="button"
           onClick={request((node) => ({ do: 'claim', queue, worker, leaseMs: CLAIM_LEASE_MS, node }))}
-          disabled={!running || !can.request || queue === '' || worker === ''}
+          disabled={!sendable || queue === '' || worker === ''}
           title={`Claim the next task for this worker, leased for ${CLAIM_LEASE_MS / 1000} s`}
         >
           Claim
@@ -312,14 +342,14 @@ export function ClientControls() {
           Task
           <input aria-label="Task" type="number" className="tiny" min={0} step={1} value={task} onChange={(event) => setTask(event.target.value)} />
         </label>
-        <button type="button" onClick={request((node) => ({ do: 'ack', queue, task: taskValue, node }))} disabled={!running || !can.request || !taskValid}>
+        <button type="button" onClick={request((node) => ({ do: 'ack', queue, task: taskValue, node }))} disabled={!sendable || !taskValid}>
           Ack
         </button>
-        <button type="button" onClick={request((node) => ({ do: 'nack', queue, task: taskValue, node }))} disabled={!running || !can.request || !taskValid}>
+        <button type="button" onClick={request((node) => ({ do: 'nack', queue, task: taskValue, node }))} disabled={!sendable || !taskValid}>
           Nack
         </button>
-      </div>
-    </Group>
+      </Group>
+    </div>
   );
 }
 
@@ -335,7 +365,7 @@ export function ScenarioControls() {
     }
   };
   return (
-    <Group label="Scenario">
+    <Group label="Scenario" className="advanced">
       <button type="button" onClick={downloadScenario} disabled={!running}>
         Export
       </button>
@@ -357,9 +387,6 @@ export function ScenarioControls() {
       <button type="button" onClick={() => void shareLink()} disabled={!running}>
         Share link
       </button>
-      <span className="hint">
-        Press <kbd>?</kbd> for keys
-      </span>
     </Group>
   );
 }
@@ -421,7 +448,8 @@ const TEACHING_SWITCHES = [
   { key: 'unsafeForgetVoteOnRestart', label: 'Break: forget the vote on restart (§5.2: votedFor must survive a crash)' },
 ] as const satisfies readonly { key: keyof SimConfig; label: string }[];
 
-export function ClusterSettings() {
+/** The run's settings; `children` (the trace fingerprint) go at the end. */
+export function ClusterSettings({ children }: { readonly children?: ReactNode }) {
   const config = usePlayground((s) => s.config);
   const view = usePlayground(shownSummary);
   const selection = usePlayground((s) => s.selection);
@@ -563,6 +591,7 @@ export function ClusterSettings() {
           </span>
           <span className="hint">Cluster size for a fresh run: Nodes, then Reset.</span>
         </Group>
+        {children}
       </div>
     </details>
   );

@@ -4,7 +4,10 @@ import {
   cellAt,
   chooseLogWindow,
   findLeader,
+  gridFit,
+  LOG_GRID_COLUMNS,
   placeMarkers,
+  ROW_REM,
   rowMarkers,
   shortLabel,
   showsIndexLabel,
@@ -169,5 +172,24 @@ describe('showsIndexLabel', () => {
     expect(showsIndexLabel(998, window)).toBe(true);
     expect(showsIndexLabel(999, window)).toBe(false);
     expect(showsIndexLabel(1000, window)).toBe(true);
+  });
+});
+
+describe('gridFit: every node’s row shows, with as much in each row as the room allows', () => {
+  it('five rows in a tall panel show everything; in less room labels, then markers, give way', () => {
+    expect(gridFit(5, 36, 30).density).toBe('full');
+    expect(gridFit(5, 36, 5.65 + 5 * ROW_REM.short).density).toBe('short');
+    expect(gridFit(9, 36, 17).density).toBe('compact');
+  });
+
+  it('a page that scrolls (no height to fit) shows everything', () => {
+    expect(gridFit(9, 36, null).density).toBe('full');
+  });
+
+  it('columns fill the width: more on a wide screen, never fewer than four', () => {
+    expect(gridFit(5, 36, 30).columns).toBe(20);
+    expect(gridFit(5, 70, 30).columns).toBeGreaterThan(40);
+    expect(gridFit(5, 5, 30).columns).toBe(4);
+    expect(gridFit(5, null, 30).columns).toBe(LOG_GRID_COLUMNS);
   });
 });

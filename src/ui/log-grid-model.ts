@@ -3,10 +3,7 @@
 import type { NodeId } from '../core/types.ts';
 import type { LiveNode, LogCell } from '../playground/live-cluster.ts';
 
-/**
- * Columns the grid shows. Twenty columns of 30 px, with the row headers, fill the ~680 px right column; more
- * would push the term numbers under the 14 px a projector needs.
- */
+/** Columns the grid shows when it has not been measured yet (the panel's width decides: `gridFit`). */
 export const LOG_GRID_COLUMNS = 20;
 /** Term colours cycle through this many palette entries (panels.css: --term-0 … --term-6). */
 export const TERM_TONES = 7;
@@ -150,4 +147,38 @@ export function findLeader(nodes: readonly LiveNode[], leader: NodeId | null): L
   if (leader === null) return null;
   const node = nodes.find((n) => n.id === leader);
   return node && node.status === 'up' && node.role === 'leader' ? node : null;
+}
+
+// ---- Fitting the panel ----------------------------------------------------------------------------------------
+
+/**
+ * How much of each row the grid draws: everything (term, label, markers), no labels, or terms alone (the
+ * markers are then in the Inspector). The grid takes the fullest that lets every node's row show at once.
+ */
+export type GridDensity = 'full' | 'short' | 'compact';
+
+/** A row's height at each density, and what the panel needs besides its rows, in rem (panels.css). */
+export const ROW_REM: Readonly<Record<GridDensity, number>> = { full: 2.65, short: 2.2, compact: 1.2 };
+/** The title, the index row, a two-line legend and the padding. */
+const PANEL_REM = 5.65;
+const NAME_COLUMN_REM = 3.3;
+const INDEX_COLUMN_REM = 1.5;
+const PANEL_PADDING_REM = 1.4;
+
+export interface GridFit {
+  readonly density: GridDensity;
+  readonly columns: number;
+}
+
+/**
+ * The density and column count for a panel `widthRem` wide with `heightRem` of height to spend (null: the page
+ * scrolls, so the grid may take what it likes). Columns fill the width, at least 4, at most 60.
+ */
+export function gridFit(rows: number, widthRem: number | null, heightRem: number | null): GridFit {
+  const columns =
+    widthRem === null ? LOG_GRID_COLUMNS : Math.max(4, Math.min(60, Math.floor((widthRem - PANEL_PADDING_REM - NAME_COLUMN_REM) / INDEX_COLUMN_REM)));
+  if (heightRem === null) return { density: 'full', columns };
+  const fits = (density: GridDensity) => PANEL_REM + rows * ROW_REM[density] <= heightRem;
+  const density = fits('full') ? 'full' : fits('short') ? 'short' : 'compact';
+  return { density, columns };
 }

@@ -1,14 +1,14 @@
 // Every node's log, one row per node and one column per index, so that the rows line up and a reader sees
 // where logs agree, where they diverge (§5.3) and how far each node has committed and applied (§5.4).
+import { memo, useEffect, useRef, useState, type RefObject } from 'react';
 import type { NodeId } from '../core/types.ts';
-import { memo } from 'react';
 import type { LiveNode, LiveView } from '../playground/live-cluster.ts';
 import { shownView, usePlayground, type Selection } from '../playground/store.ts';
 import {
   cellAt,
   chooseLogWindow,
   findLeader,
-  LOG_GRID_COLUMNS,
+  gridFit,
   MARKER_LETTER,
   MARKER_NAME,
   placeMarkers,
@@ -17,6 +17,7 @@ import {
   showsIndexLabel,
   termTone,
   windowIndexes,
+  type GridFit,
   type LogWindow,
   type Marker,
 } from './log-grid-model.ts';
@@ -27,12 +28,61 @@ import './panels.css';
 /** Widths in rem, as panels.css has them: the node names, then each index. */
 const NAME_COLUMN_REM = 3.3;
 const INDEX_COLUMN_REM = 1.5;
+/** app.css lays the page out in one scrolling column here: the grid may then be as tall as it likes. */
+const ONE_COLUMN_QUERY = '(max-width: 900px), (max-height: 640px)';
+/** What the details under the grid keep at the least (app.css .tab-body), in rem. */
+const DETAILS_MIN_REM = 2.5;
 
-export function LogGrid({ columns = LOG_GRID_COLUMNS }: { columns?: number }) {
+export function LogGrid() {
   const view = usePlayground(shownView);
   const selection = usePlayground((s) => s.selection);
-  if (!view) return <section className="panel log-grid-panel" aria-label="Logs" aria-busy="true" />;
-  return <LogGridOf view={view} selection={selection} columns={columns} />;
+  const ref = useRef<HTMLElement>(null);
+  const fit = useGridFit(ref, view?.nodes.length ?? 0);
+  return (
+    <section ref={ref} className="panel log-grid-panel" aria-label="Logs" aria-busy={view ? undefined : true} data-density={fit.density}>
+      {view && <LogGridOf view={view} selection={selection} fit={fit} />}
+    </section>
+  );
+}
+
+/**
+ * The density and columns that let every row show in the room the column leaves the grid: its width, and the
+ * column's height less what the panels beside it take (they are measured, so opening the settings re-fits).
+ */
+function useGridFit(ref: RefObject<HTMLElement | null>, rows: number): GridFit {
+  const [room, setRoom] = useState<{ widthRem: number | null; heightRem: number | null }>({ widthRem: null, heightRem: null });
+  useEffect(() => {
+    const panel = ref.current;
+    const column = panel?.parentElement;
+    if (!panel || !column) return;
+    const oneColumn = matchMedia(ONE_COLUMN_QUERY);
+    const measure = () => {
+      const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+      const widthRem = panel.clientWidth / rem;
+      if (oneColumn.matches) return setRoom({ widthRem, heightRem: null });
+      const gap = parseFloat(getComputedStyle(column).rowGap) || 0;
+      let others = 0;
+      let details = false;
+      for (const child of column.children) {
+        if (child === panel || !(child instanceof HTMLElement) || child.offsetParent === null) continue;
+        if (child.classList.contains('tab-body')) details = true;
+        else others += child.offsetHeight;
+        others += gap;
+      }
+      const heightRem = (column.clientHeight - others) / rem - (details ? DETAILS_MIN_REM : 0);
+      setRoom((before) => (before.widthRem === widthRem && before.heightRem === heightRem ? before : { widthRem, heightRem }));
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(column);
+    for (const child of column.children) observer.observe(child);
+    oneColumn.addEventListener('change', measure);
+    return () => {
+      observer.disconnect();
+      oneColumn.removeEventListener('change', measure);
+    };
+  }, [ref]);
+  return gridFit(rows, room.widthRem, room.heightRem);
 }
 
 /** What the grid shows of the cluster: when it is unchanged, so is the grid (the view changes every frame). */
@@ -47,14 +97,14 @@ function gridKey(view: LiveView): string {
 }
 
 const LogGridOf = memo(
-  function LogGridOf({ view, selection, columns }: { view: LiveView; selection: Selection; columns: number }) {
-    const logWindow = chooseLogWindow(view.nodes, columns);
+  function LogGridOf({ view, selection, fit }: { view: LiveView; selection: Selection; fit: GridFit }) {
+    const logWindow = chooseLogWindow(view.nodes, fit.columns);
     const indexes = windowIndexes(logWindow);
     const leader = findLeader(view.nodes, view.leader);
     const selectedNode: NodeId | null = selection?.kind === 'node' ? selection.id : null;
 
     return (
-      <section className="panel log-grid-panel" aria-label="Logs">
+      <>
         <h2 className="panel-title">Logs</h2>
         <div className="panel-scroll">
           <table className="log-grid" style={{ width: `${NAME_COLUMN_REM + indexes.length * INDEX_COLUMN_REM}rem` }}>
@@ -80,11 +130,16 @@ const LogGridOf = memo(
           committed <span className="legend-cell legend-compacted" /> in the snapshot · <b className="marker marker-commit">C</b> commitIndex{' '}
           <b className="marker marker-applied">A</b> lastApplied <b className="marker marker-match">M</b> leader's matchIndex{' '}
           <b className="marker marker-next">N</b> leader's nextIndex (§5.3)
+          {fit.density === 'compact' ? ' · markers: in the Inspector, for want of room' : ''}
         </p>
-      </section>
+      </>
     );
   },
-  (before, after) => before.selection === after.selection && before.columns === after.columns && gridKey(before.view) === gridKey(after.view),
+  (before, after) =>
+    before.selection === after.selection &&
+    before.fit.columns === after.fit.columns &&
+    before.fit.density === after.fit.density &&
+    gridKey(before.view) === gridKey(after.view),
 );
 
 function LogRow({

@@ -14,6 +14,7 @@ import {
   takeChips,
   takeLatestChips,
 } from './machine-panel-model.ts';
+import { QueueControls } from './controls.tsx';
 import { formatRemainingSeconds, formatSeconds } from './panel-format.ts';
 import { RoleBadge } from './role-badge.tsx';
 import './panels.css';
@@ -29,6 +30,7 @@ export function MachinePanel() {
       <h2 className="panel-title">State machines</h2>
       <div className="panel-scroll">
         <KvTable view={view} />
+        <QueueControls />
         <Queues view={view} source={chooseQueueSource(view.machines, view.leader, selected)} leases={leases} />
       </div>
     </section>

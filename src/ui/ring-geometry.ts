@@ -51,16 +51,21 @@ export const ROLE_FILL: Record<Role, string> = {
   follower: PALETTE.sky,
 };
 
-/** Nodes evenly round a circle, the first at 12 o'clock, clockwise (the angle convention of d3-shape's arc). */
-export function layoutRing(ids: readonly NodeId[], width = RING_WIDTH, height = RING_HEIGHT): RingLayout {
+/**
+ * Nodes evenly round a circle, the first at 12 o'clock, clockwise (the angle convention of d3-shape's arc).
+ * A node's radius is at least `minNodeRadius` (so that large type fits in it, legibility.ts) where that
+ * leaves room between neighbours.
+ */
+export function layoutRing(ids: readonly NodeId[], minNodeRadius = 0, width = RING_WIDTH, height = RING_HEIGHT): RingLayout {
   const center = { x: width / 2, y: Math.min(CENTER_Y, height / 2) };
   const count = Math.max(1, ids.length);
   const angle = scaleLinear().domain([0, count]).range([0, 2 * Math.PI]);
   const places = new Map<NodeId, Point>();
   ids.forEach((id, i) => places.set(id, pointAt(center, RING_RADIUS, angle(i))));
-  // Neighbours stay apart: a node is at most 30% of the distance to the next one.
+  // Neighbours stay apart: a node is 30% of the distance to the next one, 40% when its type needs the room.
   const neighbourDistance = count === 1 ? Infinity : 2 * RING_RADIUS * Math.sin(Math.PI / count);
-  const nodeRadius = Math.min(NODE_RADIUS_MAX, Math.round(neighbourDistance * 0.3));
+  const spaced = Math.min(NODE_RADIUS_MAX, Math.round(neighbourDistance * 0.3));
+  const nodeRadius = Math.min(Math.max(spaced, minNodeRadius), Math.round(neighbourDistance * 0.4), NODE_RADIUS_MAX + 6);
   return { center, radius: RING_RADIUS, nodeRadius, places };
 }
 
