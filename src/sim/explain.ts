@@ -197,7 +197,7 @@ export const ACTION_WORDS: { readonly [K in ActionName]: { readonly done: (a: Ac
     attempt: (a) => `have a client ask ${target(a.node)} to change ${text(a.key)} from ${text(a.from)} to ${text(a.to)}`,
   },
   enqueue: {
-    done: (a) => `A client asked ${target(a.node)} to add the task ${json(a.payload)} to queue ${text(a.queue)}.`,
+    done: (a) => `A client asked ${target(a.node)} to add ${task(a.payload)} to queue ${text(a.queue)}.`,
     attempt: (a) => `have a client ask ${target(a.node)} to add a task to queue ${text(a.queue)}`,
   },
   claim: {
@@ -257,9 +257,14 @@ function target(node: NodeRef | undefined): string {
   return node === undefined || node === 'leader' ? 'the leader' : S(node);
 }
 
+/** `2 groups (S1 and S2; S3, S4 and S5)` */
 function groups(list: readonly (readonly number[])[]): string {
-  const named = list.map((group) => `{${group.map(S).join(', ')}}`);
-  return named.length <= 1 ? named.join('') : `${named.slice(0, -1).join(', ')} and ${named[named.length - 1]}`;
+  return `${list.length} ${list.length === 1 ? 'group' : 'groups'} (${list.map((group) => listed(group.map(S))).join('; ')})`;
+}
+
+/** `S1`, `S1 and S2`, `S1, S2 and S3` */
+function listed(names: readonly string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
 function setting(a: ActionDetail<'set'>): string {
@@ -276,9 +281,11 @@ function text(value: string): string {
   return JSON.stringify(value.length > TEXT_SHOWN_MAX ? `${value.slice(0, TEXT_SHOWN_MAX)}…` : value);
 }
 
-function json(value: unknown): string {
-  const written = JSON.stringify(value) ?? String(value);
-  return written.length > TEXT_SHOWN_MAX ? `${written.slice(0, TEXT_SHOWN_MAX)}…` : written;
+/** A task's payload when it is a plain value (`the task report`); a structured one is just `a task`. */
+function task(payload: unknown): string {
+  if (typeof payload === 'string') return `the task ${text(payload)}`;
+  if (typeof payload === 'number' || typeof payload === 'boolean') return `the task ${String(payload)}`;
+  return 'a task';
 }
 
 function percent(ratio: number): string {
@@ -293,7 +300,7 @@ function explainAction(event: Extract<TraceEvent, { type: 'action' }>): string {
   const name = event.action as ActionName;
   const words = Object.hasOwn(ACTION_WORDS, name) ? (ACTION_WORDS[name] as { done: (a: unknown) => string; attempt: (a: unknown) => string }) : undefined;
   if (!words) return `An action the page has no words for ran: ${event.action}.`;
-  if (event.skipped === undefined) return words.done(event.detail);
+  if (event.skipped === undefined) return capitalize(words.done(event.detail));
   return `Tried to ${words.attempt(event.detail)}, but ${explainSkipped(event.skipped, event.detail)}.`;
 }
 
