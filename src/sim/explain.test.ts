@@ -11,6 +11,7 @@ import {
   CLIENT_LOST_WORDS,
   CLIENT_OP_WORDS,
   DROP_WORDS,
+  READ_MODE_NAMES,
   READ_MODE_WORDS,
   READ_WORDS,
   REFUSAL_WORDS,
@@ -293,6 +294,10 @@ describe('every action, done or skipped, is a sentence', () => {
       if (key.startsWith('unsafe')) expect(text).toMatch(RULE);
     }
   });
+});
+
+test.each(keys(READ_MODE_NAMES))('the read mode %s has a name for the menu, not its code', (mode) => {
+  expect(READ_MODE_NAMES[mode]).not.toMatch(new RegExp(HYPHENATED.source));
 });
 
 test('every sentence of every shipped scenario reads as words, and each decision cites its rule', () => {

@@ -253,6 +253,13 @@ export const READ_MODE_WORDS = {
   lease: 'under the leader lease, without a heartbeat round (thesis §6.4.1)',
 } as const satisfies Record<ReadMode, string>;
 
+/** A read mode's short name, for a menu. */
+export const READ_MODE_NAMES = {
+  log: 'through the log',
+  'read-index': 'ReadIndex (heartbeat round)',
+  lease: 'leader lease',
+} as const satisfies Record<ReadMode, string>;
+
 function target(node: NodeRef | undefined): string {
   return node === undefined || node === 'leader' ? 'the leader' : S(node);
 }

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { NodeId } from '../core/types.ts';
 import type { Action } from '../playground/live-cluster.ts';
 import { SPEEDS, shownSummary, usePlayground, type ClusterSummary } from '../playground/store.ts';
+import { READ_MODE_NAMES } from '../sim/explain.ts';
 import { NODES_MAX, READ_MODES, type ReadMode, type SimConfig } from '../sim/scenario.ts';
 import { availability, chosenNode, formatSpeed, parsePayload, scenarioFileName, speedIndex, timingActions, timingProblem } from './controls-model.ts';
 import { isolateGroups } from './ring-geometry.ts';
@@ -523,7 +524,7 @@ export function ClusterSettings() {
             <select aria-label="Reads" value={setting.shown('readMode', 'read-index')} disabled={!enabled} onChange={(event) => setting.change('readMode', event.target.value as ReadMode)}>
               {READ_MODES.map((mode) => (
                 <option key={mode} value={mode}>
-                  {mode}
+                  {READ_MODE_NAMES[mode]}
                 </option>
               ))}
             </select>
