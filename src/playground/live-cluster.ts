@@ -6,7 +6,7 @@ import type { LinkState } from '../sim/network.ts';
 import { DEFAULT_SIM_CONFIG, type Scenario, type ScenarioAction, type SimConfig } from '../sim/scenario.ts';
 import type { Violation } from '../sim/safety-checker.ts';
 import { Simulation, type SimResult } from '../sim/simulation.ts';
-import type { TraceEvent } from '../sim/trace.ts';
+import type { DropReason, TraceEvent } from '../sim/trace.ts';
 import type { MachineView } from '../worker/node.worker.ts';
 import { WorkerHost } from './worker-host.ts';
 
@@ -61,7 +61,7 @@ export interface LiveMessage {
   readonly sentAt: number;
   readonly deliverAt: number;
   /** When and why it was lost, if it was. */
-  readonly dropped?: { readonly at: number; readonly reason: string };
+  readonly dropped?: { readonly at: number; readonly reason: DropReason };
 }
 
 export interface LiveLink {

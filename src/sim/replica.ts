@@ -11,7 +11,7 @@ import { NONE, type Entry, type HardState, type Message, type NodeId, type ReadS
 import type { SessionTag } from '../machines/client-sessions.ts';
 import { decodeEnvelope, encodeEnvelope, type CommandEnvelope, type ServiceCommand } from '../machines/envelope.ts';
 import { ReplicatedService } from '../machines/replicated-service.ts';
-import type { ClientOp, SimEventBody } from './trace.ts';
+import type { ClientLostReason, ClientOp, RefusalReason, SimEventBody } from './trace.ts';
 
 export interface ReplicaOptions {
   readonly raft: RaftOptions;
@@ -52,7 +52,8 @@ export type ReplicaInput =
 /** A client request's end, as the host reports it to whoever asked. */
 export type ClientOutcome =
   | { readonly outcome: 'done'; readonly request: number; readonly op: ClientOp; readonly index: number; readonly result: unknown }
-  | { readonly outcome: 'rejected' | 'lost'; readonly request: number; readonly op: ClientOp; readonly reason: string; readonly leader: NodeId };
+  | { readonly outcome: 'rejected'; readonly request: number; readonly op: ClientOp; readonly reason: RefusalReason; readonly leader: NodeId }
+  | { readonly outcome: 'lost'; readonly request: number; readonly op: ClientOp; readonly reason: ClientLostReason; readonly leader: NodeId };
 
 export type Effect =
   /** A trace event of this node (the core's decisions, the applies). */
@@ -300,7 +301,7 @@ export class Replica {
     }
   }
 
-  private lose(request: number, op: ClientOp, reason: string): void {
+  private lose(request: number, op: ClientOp, reason: ClientLostReason): void {
     this.effects.push({ kind: 'client', client: { outcome: 'lost', request, op, reason, leader: NONE } });
   }
 }

@@ -120,7 +120,7 @@ test('membership-change: 3 servers grow to 5 through learners, then the leader r
 test('lease-read-clock-drift: reads served from a lease the clocks no longer honour return the old value', () => {
   const { events } = runWithTrace('lease-read-clock-drift.json');
   const staleReads = events.filter((e) => e.type === 'client' && e.op === 'get' && e.outcome === 'done');
-  expect(staleReads.map((e) => (e.type === 'client' ? e.result : null))).toEqual([
+  expect(staleReads.map((e) => (e.type === 'client' && e.outcome === 'done' ? e.result : null))).toEqual([
     { ok: true, value: 'old' },
     { ok: true, value: 'old' },
   ]);

@@ -602,8 +602,11 @@ export class Simulation {
       return { ok: true, request, index: outcome.index };
     }
     const { reason, leader } = outcome;
-    if (outcome.outcome === 'lost') this.emit(node, { type: 'client', request, op, outcome: 'lost', reason });
-    else this.emit(node, leader === NONE ? { type: 'client', request, op, outcome: 'rejected', reason } : { type: 'client', request, op, outcome: 'rejected', reason, leader });
+    if (outcome.outcome === 'lost') this.emit(node, { type: 'client', request, op, outcome: 'lost', reason: outcome.reason });
+    else {
+      const refused = outcome.reason;
+      this.emit(node, leader === NONE ? { type: 'client', request, op, outcome: 'rejected', reason: refused } : { type: 'client', request, op, outcome: 'rejected', reason: refused, leader });
+    }
     pending?.onFail?.({ outcome: outcome.outcome, reason, leader });
     return { ok: false, request, reason, leader };
   }

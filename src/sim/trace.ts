@@ -1,12 +1,22 @@
 // The trace: a typed stream of everything that happened in a run, in order, with the reason for each
 // decision. The playground animates and explains exactly this stream; `sim --trace` writes it as NDJSON; its
 // fingerprint (`traceHash`) proves two runs identical. docs/trace.md describes every event and reason.
-import type { CoreEvent, Message, MessageType, NodeId } from '../core/types.ts';
+import type { ProposeRefusal } from '../core/raft-node.ts';
+import type { CoreEvent, Message, MessageType, NodeId, ReadRefusal } from '../core/types.ts';
 import { hashNumbers, hashString } from './hash.ts';
 
 export type DropReason = 'loss' | 'link-down' | 'node-down' | 'user';
 
 export type ClientOp = 'put' | 'get' | 'delete' | 'cas' | 'enqueue' | 'claim' | 'ack' | 'nack';
+
+/** Why a server turned a request down: the core refused the proposal or the read, or the server is down. */
+export type RefusalReason = ProposeRefusal | ReadRefusal | 'node-down';
+
+/**
+ * Why a request got no answer after all: another leader's entry took its index, a snapshot covered its index
+ * before it was applied here, or the server it went to crashed.
+ */
+export type ClientLostReason = 'overwritten' | 'covered-by-snapshot' | 'node-crashed';
 
 export type SimEventBody =
   | CoreEvent
@@ -20,16 +30,9 @@ export type SimEventBody =
   | { readonly type: 'crash' }
   | { readonly type: 'restart' }
   | { readonly type: 'action'; readonly action: string; readonly detail: unknown; readonly skipped?: string }
-  | {
-      readonly type: 'client';
-      readonly request: number;
-      readonly op: ClientOp;
-      readonly outcome: 'done' | 'rejected' | 'lost';
-      readonly index?: number;
-      readonly result?: unknown;
-      readonly reason?: string;
-      readonly leader?: NodeId;
-    }
+  | { readonly type: 'client'; readonly request: number; readonly op: ClientOp; readonly outcome: 'done'; readonly index: number; readonly result: unknown }
+  | { readonly type: 'client'; readonly request: number; readonly op: ClientOp; readonly outcome: 'rejected'; readonly reason: RefusalReason; readonly leader?: NodeId }
+  | { readonly type: 'client'; readonly request: number; readonly op: ClientOp; readonly outcome: 'lost'; readonly reason: ClientLostReason }
   | { readonly type: 'violation'; readonly invariant: string; readonly message: string };
 
 /** One line of the trace: virtual time, the node concerned (0 for the cluster as a whole), the event. */

@@ -38,6 +38,7 @@ import {
   type Zone,
 } from './ring-geometry.ts';
 import { runActions } from './controls.tsx';
+import { describeDrop } from './inspector-model.ts';
 import { NARROWEST_GLYPH_UNITS, ringSizes, useLegibility, type RingSizes } from './legibility.ts';
 import './ring.css';
 
@@ -495,8 +496,9 @@ function RingMessage({
   if (!p || !q) return null;
   const place = messagePlacement(message, clockMs, p, q, layout.nodeRadius);
   const glyph = messageGlyph(message.message);
-  const dropped = message.dropped !== undefined;
-  const title = `${glyph.title}${dropped ? `; lost (${message.dropped!.reason})` : ''}`;
+  const drop = describeDrop(message);
+  const dropped = drop !== null;
+  const title = `${glyph.title}${dropped ? `; ${drop}` : ''}`;
   const classes = ['message', glyph.response ? 'is-response' : 'is-request', dropped ? 'is-dropped' : '', selected ? 'is-selected' : ''].filter(Boolean).join(' ');
   return (
     <g

@@ -6,6 +6,7 @@ import { create } from 'zustand';
 import type { NodeId } from '../core/types.ts';
 import type { Action } from '../playground/live-cluster.ts';
 import { SPEEDS, shownSummary, usePlayground, type ClusterSummary } from '../playground/store.ts';
+import { READ_MODE_NAMES } from '../sim/explain.ts';
 import { NODES_MAX, READ_MODES, type ReadMode, type SimConfig } from '../sim/scenario.ts';
 import { availability, chosenNode, formatSpeed, parsePayload, scenarioFileName, speedIndex, timingActions, timingProblem } from './controls-model.ts';
 import { isolateGroups } from './ring-geometry.ts';
@@ -551,7 +552,7 @@ export function ClusterSettings({ children }: { readonly children?: ReactNode })
             <select aria-label="Reads" value={setting.shown('readMode', 'read-index')} disabled={!enabled} onChange={(event) => setting.change('readMode', event.target.value as ReadMode)}>
               {READ_MODES.map((mode) => (
                 <option key={mode} value={mode}>
-                  {mode}
+                  {READ_MODE_NAMES[mode]}
                 </option>
               ))}
             </select>

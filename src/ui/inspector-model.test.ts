@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AppendEntries, Entry, InstallSnapshot, RequestVote } from '../core/types.ts';
-import { describeEntry, describeMessageFields, describePersistent, ENTRIES_SHOWN_MAX, entryLabel } from './inspector-model.ts';
+import type { AppendEntries, AppendEntriesResponse, Entry, InstallSnapshot, RequestVote, RequestVoteResponse } from '../core/types.ts';
+import { DROP_WORDS } from '../sim/explain.ts';
+import { describeDrop, describeEntry, describeMessageFields, describePersistent, ENTRIES_SHOWN_MAX, entryLabel } from './inspector-model.ts';
 
 function put(index: number, term: number, key: string, value: string): Entry {
   return { index, term, type: 'command', data: JSON.stringify({ timeMs: 10, command: { op: 'put', key, value } }) };
@@ -42,6 +43,28 @@ describe('describeMessageFields', () => {
     const fields = new Map(describeMessageFields(chunk).map((f) => [f.name, f.value]));
     expect(fields.get('config')).toEqual({ kind: 'text', text: 'voters S1 S2 S3; learners none' });
     expect(fields.get('data')).toEqual({ kind: 'text', text: `${'x'.repeat(40)}… (100 characters)` });
+  });
+
+  it('shows a response’s reason in words, with its rule, not as a code', () => {
+    const vote: RequestVoteResponse = { type: 'RequestVoteResponse', from: 3, to: 2, term: 4, granted: false, reason: 'log-behind' };
+    expect(describeMessageFields(vote).find((f) => f.name === 'reason')?.value).toEqual({ kind: 'text', text: "S3's log is more up-to-date than S2's (§5.4.1)" });
+    const append: AppendEntriesResponse = { type: 'AppendEntriesResponse', from: 2, to: 1, term: 4, success: false, matchIndex: 6, conflictTerm: 0, conflictIndex: 4, reason: 'missing-entry' };
+    expect(describeMessageFields(append).find((f) => f.name === 'reason')?.value).toEqual({ kind: 'text', text: 'S2 has no entry at index 6 (§5.3)' });
+  });
+});
+
+describe('describeDrop', () => {
+  const heartbeat = { type: 'Heartbeat', from: 1, to: 3, term: 2, leaderCommit: 0, round: 1 } as const;
+
+  it.each(Object.keys(DROP_WORDS) as (keyof typeof DROP_WORDS)[])('says in words why a message was lost: %s', (reason) => {
+    const words = describeDrop({ message: heartbeat, dropped: { at: 10, reason } });
+    expect(words).toMatch(/^(lost|dropped) /);
+    expect(words).not.toContain(reason.includes('-') ? reason : '\0');
+  });
+
+  it('names the receiver that is down, and is null for a message still on its way', () => {
+    expect(describeDrop({ message: heartbeat, dropped: { at: 10, reason: 'node-down' } })).toBe('dropped because S3 is down');
+    expect(describeDrop({ message: heartbeat })).toBeNull();
   });
 });
 

@@ -1,6 +1,7 @@
 // What the inspector prints for a node and for a message, as plain rows. Pure, so it is tested in node.
 import type { ClusterConfig, Entry, Message } from '../core/types.ts';
-import type { LiveNode } from '../playground/live-cluster.ts';
+import type { LiveMessage, LiveNode } from '../playground/live-cluster.ts';
+import { DROP_WORDS, explainMessageReason } from '../sim/explain.ts';
 import { formatNode } from './panel-format.ts';
 
 /** Entries listed for one AppendEntries; the rest are counted. */
@@ -20,12 +21,19 @@ export interface Field {
 /** Header fields the inspector shows on their own line (type, from → to). */
 const HEADER_FIELDS = new Set(['type', 'from', 'to']);
 
+/** What became of a message that was lost, in words ("dropped because the link is cut"), or null. */
+export function describeDrop(message: Pick<LiveMessage, 'message' | 'dropped'>): string | null {
+  return message.dropped === undefined ? null : DROP_WORDS[message.dropped.reason](formatNode(message.message.to));
+}
+
 /** Every field of a message but its header, in the order the message has them. */
 export function describeMessageFields(message: Message): Field[] {
   const fields: Field[] = [];
   for (const [name, value] of Object.entries(message)) {
     if (HEADER_FIELDS.has(name)) continue;
-    fields.push({ name, value: describeValue(name, value) });
+    // A vote's or an append's reason is a code: show the words for it, with the rule (explain.ts).
+    if (name === 'reason' && 'reason' in message) fields.push({ name, value: { kind: 'text', text: explainMessageReason(message) } });
+    else fields.push({ name, value: describeValue(name, value) });
   }
   return fields;
 }

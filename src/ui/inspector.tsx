@@ -2,7 +2,7 @@
 // selected message, every field of it, with a button to lose it on purpose.
 import type { LiveMessage, LiveNode, LiveView } from '../playground/live-cluster.ts';
 import { shownView, usePlayground } from '../playground/store.ts';
-import { describeMessageFields, describePersistent, type FieldValue } from './inspector-model.ts';
+import { describeDrop, describeMessageFields, describePersistent, type FieldValue } from './inspector-model.ts';
 import { formatNode, formatRemainingSeconds, formatSeconds, ROLE_NAME } from './panel-format.ts';
 import { RoleBadge } from './role-badge.tsx';
 import './panels.css';
@@ -112,7 +112,7 @@ function MessageDetails({ message }: { message: LiveMessage }) {
       <dl className="fields">
         <Row name="sent at" value={formatSeconds(message.sentAt)} />
         <Row name={dropped ? 'was due at' : 'arrives at'} value={formatSeconds(message.deliverAt)} />
-        {message.dropped ? <Row name="lost" value={`at ${formatSeconds(message.dropped.at)}: ${message.dropped.reason}`} /> : null}
+        {message.dropped ? <Row name="lost" value={`at ${formatSeconds(message.dropped.at)}, ${describeDrop(message)}`} /> : null}
         {describeMessageFields(m).map((field) => (
           <div key={field.name} className="field">
             <dt>{field.name}</dt>
