@@ -38,6 +38,7 @@ import {
   type Zone,
 } from './ring-geometry.ts';
 import { runActions } from './controls.tsx';
+import { classifyLeaders, staleTag, type LeaderStanding } from './leadership-model.ts';
 import './ring.css';
 
 /** A pointer that moves further than this (CSS px) from where it went down is dragging, not clicking. */
@@ -62,6 +63,7 @@ export function ClusterRing() {
   const clockMs = usePlayground(shownClock);
   const selection = usePlayground((state) => state.selection);
   const scrubbing = usePlayground((state) => state.scrubMs !== null);
+  const checkQuorum = usePlayground((state) => state.config?.checkQuorum ?? false);
   const svgRef = useRef<SVGSVGElement>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
   /** The partition this ring made last, kept while the links agree with it (so that groups keep their zones). */
@@ -83,6 +85,9 @@ export function ClusterRing() {
       </svg>
     );
   }
+
+  // Which leaders can commit: a handful of nodes, so worked out again on every draw.
+  const standings = new Map(classifyLeaders(view, { checkQuorum }).map((standing) => [standing.id, standing]));
 
   // The one-way direction is not in the view; the live network knows it (not a scrubbed past: then unknown).
   const network = scrubbing ? null : (liveCluster()?.sim.network ?? null);
@@ -175,6 +180,7 @@ export function ClusterRing() {
           radius={layout.nodeRadius}
           clockMs={clockMs}
           clusterSize={view.nodes.length}
+          standing={standings.get(node.id) ?? null}
           selected={node.id === selectedNode}
           lifted={dragging?.node === node.id}
           handlers={nodeHandlers(node.id)}
@@ -209,23 +215,29 @@ function RingNode(props: {
   radius: number;
   clockMs: number;
   clusterSize: number;
+  /** For an up leader: whether it can commit (leadership-model.ts); null for every other node. */
+  standing: LeaderStanding | null;
   selected: boolean;
   lifted: boolean;
   handlers: NodeHandlers;
 }) {
-  const { node, at, radius, clockMs, clusterSize, selected, lifted, handlers } = props;
+  const { node, at, radius, clockMs, clusterSize, standing, selected, lifted, handlers } = props;
   const down = node.status === 'down';
-  const label = nodeLabel(node);
+  const stale = standing?.standing === 'stale';
+  // SPEC §7's label, and for a stale leader what it is: data-role stays "leader", as it believes.
+  const label = `${nodeLabel(node)}${stale ? ', stale: cannot commit' : ''}`;
   const diamond = !down && (node.role === 'candidate' || node.role === 'precandidate');
   /** How far the shape reaches from the centre: a diamond's corners reach further than the circle. */
   const extent = diamond ? radius * 1.14 : radius;
   const fraction = down ? null : timerFraction(node.electionDeadlineMs, node.electionTimeoutMs, clockMs, node.clockRate);
   const tally = voteTally(node, clusterSize);
   const badge = formatClockRate(node.clockRate);
-  const onFill = !down && node.role === 'leader' ? 'on-dark' : 'on-light';
+  const onFill = !down && node.role === 'leader' && !stale ? 'on-dark' : 'on-light';
   const nameSize = Math.round(radius * 0.6);
   const termSize = Math.max(12, Math.round(radius * 0.34));
-  const classes = ['node', `role-${node.role}`, down ? 'is-down' : 'is-up', selected ? 'is-selected' : '', lifted ? 'is-lifted' : ''].filter(Boolean).join(' ');
+  const classes = ['node', `role-${node.role}`, down ? 'is-down' : 'is-up', stale ? 'is-stale' : '', selected ? 'is-selected' : '', lifted ? 'is-lifted' : '']
+    .filter(Boolean)
+    .join(' ');
   return (
     <g
       className={classes}
@@ -236,13 +248,15 @@ function RingNode(props: {
       data-status={node.status}
       data-commit-index={node.commitIndex}
       data-last-index={node.lastIndex}
+      {...(standing ? { 'data-stale': stale ? 'true' : 'false' } : {})}
+      {...(stale ? { 'data-stale-reasons': standing.reasons.join(' ') } : {})}
       aria-label={label}
       aria-pressed={selected}
       role="button"
       tabIndex={0}
       {...handlers}
     >
-      <title>{`${label}; commit index ${node.commitIndex}, last index ${node.lastIndex}. Click to inspect, drag to partition.`}</title>
+      <title>{`${label}; commit index ${node.commitIndex}, last index ${node.lastIndex}.${stale ? ` ${standing.sentence}` : ''} Click to inspect, drag to partition.`}</title>
       <circle className="focus-ring" r={extent + 15} />
       {fraction !== null && (
         <g className="election-timer" aria-hidden="true">
@@ -250,7 +264,7 @@ function RingNode(props: {
           <path className="timer-arc" d={timerArcPath(fraction, extent + 4, extent + 10)} />
         </g>
       )}
-      <NodeShape role={node.role} down={down} radius={radius} extent={extent} />
+      <NodeShape role={node.role} down={down} stale={stale} radius={radius} extent={extent} />
       <text className={`node-name ${onFill}`} y={-radius * 0.08} textAnchor="middle" style={{ fontSize: nameSize }}>
         S{node.id}
       </text>
@@ -258,6 +272,7 @@ function RingNode(props: {
         {down ? 'down' : `term ${node.term}`}
       </text>
       {tally && <VoteTally node={node} tally={tally} top={extent + 17} clusterSize={clusterSize} />}
+      {stale && <StaleTag text={staleTag(standing)} top={extent + 8} />}
       {badge && <ClockBadge text={badge} at={at} radius={radius} />}
     </g>
   );
@@ -277,7 +292,20 @@ function ClockBadge({ text, at, radius }: { text: string; at: Point; radius: num
   );
 }
 
-function NodeShape({ role, down, radius, extent }: { role: LiveNode['role']; down: boolean; radius: number; extent: number }) {
+/** Under a stale leader, where a candidate's votes go: `stale` (a newer term) or `no majority`, boxed and dashed. */
+function StaleTag({ text, top }: { text: string; top: number }) {
+  const width = text.length * 9 + 16;
+  return (
+    <g className="stale-tag" transform={`translate(0 ${top})`} aria-hidden="true">
+      <rect x={-width / 2} y={0} width={width} height={24} rx={5} />
+      <text y={17} textAnchor="middle">
+        {text}
+      </text>
+    </g>
+  );
+}
+
+function NodeShape({ role, down, stale = false, radius, extent }: { role: LiveNode['role']; down: boolean; stale?: boolean; radius: number; extent: number }) {
   if (down) {
     const x = radius * 0.62;
     return (
@@ -289,6 +317,16 @@ function NodeShape({ role, down, radius, extent }: { role: LiveNode['role']; dow
   }
   switch (role) {
     case 'leader':
+      if (stale) {
+        // Still in the leader role, but it cannot commit: hollow and dashed, crown and all, not only paler.
+        return (
+          <g className="shape stale-shape">
+            <circle r={radius} className="stale-fill" />
+            <circle r={radius} fill="none" className="outline leader-outline stale-outline" stroke={ROLE_FILL.leader} />
+            <path className="crown stale-crown" d={crownPath(radius * 0.75)} transform={`translate(0 ${-radius + 3})`} />
+          </g>
+        );
+      }
       return (
         <g className="shape">
           <circle r={radius} fill={ROLE_FILL.leader} className="outline leader-outline" />
