@@ -189,6 +189,10 @@ export function ClusterRing() {
       {view.links.map((link) => (
         <RingLink key={`${link.a}-${link.b}`} link={link} layout={layout} working={workingDirection(link, isCut)} />
       ))}
+      {/* Above the links, which would otherwise run through a tag below a node. */}
+      {[...standings.values()].map((standing) =>
+        standing.standing === 'stale' ? <StaleTag key={standing.id} text={staleTag(standing)} at={layout.places.get(standing.id)!} top={layout.nodeRadius + 8} /> : null,
+      )}
       {view.messages.map((message) => (
         <RingMessage key={message.id} message={message} clockMs={clockMs} layout={layout} selected={message.id === selectedMessage} />
       ))}
@@ -232,7 +236,8 @@ function RingNode(props: {
   const fraction = down ? null : timerFraction(node.electionDeadlineMs, node.electionTimeoutMs, clockMs, node.clockRate);
   const tally = voteTally(node, clusterSize);
   const badge = formatClockRate(node.clockRate);
-  const onFill = !down && node.role === 'leader' && !stale ? 'on-dark' : 'on-light';
+  // A stale leader is hollow: its text is in the ring's ink, on the page's own paper (either theme).
+  const onFill = stale ? 'on-paper' : !down && node.role === 'leader' ? 'on-dark' : 'on-light';
   const nameSize = Math.round(radius * 0.6);
   const termSize = Math.max(12, Math.round(radius * 0.34));
   const classes = ['node', `role-${node.role}`, down ? 'is-down' : 'is-up', stale ? 'is-stale' : '', selected ? 'is-selected' : '', lifted ? 'is-lifted' : '']
@@ -272,7 +277,6 @@ function RingNode(props: {
         {down ? 'down' : `term ${node.term}`}
       </text>
       {tally && <VoteTally node={node} tally={tally} top={extent + 17} clusterSize={clusterSize} />}
-      {stale && <StaleTag text={staleTag(standing)} top={extent + 8} />}
       {badge && <ClockBadge text={badge} at={at} radius={radius} />}
     </g>
   );
@@ -293,12 +297,12 @@ function ClockBadge({ text, at, radius }: { text: string; at: Point; radius: num
 }
 
 /** Under a stale leader, where a candidate's votes go: `stale` (a newer term) or `no majority`, boxed and dashed. */
-function StaleTag({ text, top }: { text: string; top: number }) {
-  const width = text.length * 9 + 16;
+function StaleTag({ text, at, top }: { text: string; at: Point; top: number }) {
+  const width = text.length * 11 + 18;
   return (
-    <g className="stale-tag" transform={`translate(0 ${top})`} aria-hidden="true">
-      <rect x={-width / 2} y={0} width={width} height={24} rx={5} />
-      <text y={17} textAnchor="middle">
+    <g className="stale-tag" transform={`translate(${at.x} ${at.y + top})`} aria-hidden="true">
+      <rect x={-width / 2} y={0} width={width} height={28} rx={6} />
+      <text y={20.5} textAnchor="middle">
         {text}
       </text>
     </g>

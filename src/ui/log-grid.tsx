@@ -78,7 +78,8 @@ const LogGridOf = memo(
         <p className="legend">
           <span className="legend-cell legend-committed">3</span> committed <span className="legend-cell legend-uncommitted">3</span> not yet
           committed <span className="legend-cell legend-compacted" /> in the snapshot{' '}
-          <span className="legend-cell legend-commit-unknown">?</span> node down, commit index unknown · <b className="marker marker-commit">C</b> commitIndex{' '}
+          <span className="legend-cell legend-commit-unknown">?</span>{' '}
+          <b className="marker marker-commit-unknown">C?</b> node down, commit index unknown · <b className="marker marker-commit">C</b> commitIndex{' '}
           <b className="marker marker-applied">A</b> lastApplied <b className="marker marker-match">M</b> leader's matchIndex{' '}
           <b className="marker marker-next">N</b> leader's nextIndex (§5.3)
         </p>
