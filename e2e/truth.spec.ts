@@ -4,6 +4,7 @@ import { expect, test } from './fixtures.ts';
 import { chooseNode, committedEverywhere, lastIndex, leaderId, newLeader, node, put, SETTLE_MS, term } from './helpers.ts';
 
 const ALL = [1, 2, 3, 4, 5];
+// Sharp screenshots (/tmp/truth-*.png) to check by eye that the stale leader reads from the back of a room.
 test.use({ deviceScaleFactor: 2 });
 
 test('a leader partitioned into a minority is drawn stale, and "Right now" says it cannot commit and why', async ({ page }) => {
