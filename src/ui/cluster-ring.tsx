@@ -39,6 +39,7 @@ import {
 } from './ring-geometry.ts';
 import { runActions } from './controls.tsx';
 import { describeDrop } from './inspector-model.ts';
+import { classifyLeaders, staleTag, type LeaderStanding } from './leadership-model.ts';
 import { NARROWEST_GLYPH_UNITS, ringSizes, useLegibility, type RingSizes } from './legibility.ts';
 import './ring.css';
 
@@ -64,6 +65,7 @@ export function ClusterRing() {
   const clockMs = usePlayground(shownClock);
   const selection = usePlayground((state) => state.selection);
   const scrubbing = usePlayground((state) => state.scrubMs !== null);
+  const checkQuorum = usePlayground((state) => state.config?.checkQuorum ?? false);
   const svgRef = useRef<SVGSVGElement>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
   /** The partition this ring made last, kept while the links agree with it (so that groups keep their zones). */
@@ -89,6 +91,9 @@ export function ClusterRing() {
       </svg>
     );
   }
+
+  // Which leaders can commit: a handful of nodes, so worked out again on every draw.
+  const standings = new Map(classifyLeaders(view, { checkQuorum }).map((standing) => [standing.id, standing]));
 
   // The one-way direction is not in the view; the live network knows it (not a scrubbed past: then unknown).
   const network = scrubbing ? null : (liveCluster()?.sim.network ?? null);
@@ -183,6 +188,7 @@ export function ClusterRing() {
           clockMs={clockMs}
           clusterSize={view.nodes.length}
           sizes={sizes}
+          standing={standings.get(node.id) ?? null}
           selected={node.id === selectedNode}
           lifted={dragging?.node === node.id}
           handlers={nodeHandlers(node.id)}
@@ -191,6 +197,10 @@ export function ClusterRing() {
       {view.links.map((link) => (
         <RingLink key={`${link.a}-${link.b}`} link={link} layout={layout} working={workingDirection(link, isCut)} />
       ))}
+      {/* Above the links, which would otherwise run through a tag below a node. */}
+      {[...standings.values()].map((standing) =>
+        standing.standing === 'stale' ? <StaleTag key={standing.id} text={staleTag(standing)} at={layout.places.get(standing.id)!} top={layout.nodeRadius + 8} /> : null,
+      )}
       {view.messages.map((message) => (
         <RingMessage key={message.id} message={message} clockMs={clockMs} layout={layout} glyphScale={sizes.glyphScale} selected={message.id === selectedMessage} />
       ))}
@@ -236,23 +246,30 @@ function RingNode(props: {
   clockMs: number;
   clusterSize: number;
   sizes: RingSizes;
+  /** For an up leader: whether it can commit (leadership-model.ts); null for every other node. */
+  standing: LeaderStanding | null;
   selected: boolean;
   lifted: boolean;
   handlers: NodeHandlers;
 }) {
-  const { node, at, radius, clockMs, clusterSize, sizes, selected, lifted, handlers } = props;
+  const { node, at, radius, clockMs, clusterSize, sizes, standing, selected, lifted, handlers } = props;
   const down = node.status === 'down';
-  const label = nodeLabel(node);
+  const stale = standing?.standing === 'stale';
+  // SPEC §7's label, and for a stale leader what it is: data-role stays "leader", as it believes.
+  const label = `${nodeLabel(node)}${stale ? ', stale: cannot commit' : ''}`;
   const diamond = !down && (node.role === 'candidate' || node.role === 'precandidate');
   /** How far the shape reaches from the centre: a diamond's corners reach further than the circle. */
   const extent = diamond ? radius * 1.14 : radius;
   const fraction = down ? null : timerFraction(node.electionDeadlineMs, node.electionTimeoutMs, clockMs, node.clockRate);
   const tally = voteTally(node, clusterSize);
   const badge = formatClockRate(node.clockRate);
-  const onFill = !down && node.role === 'leader' ? 'on-dark' : 'on-light';
+  // A stale leader is hollow: its text is in the ring's ink, on the page's own paper (either theme).
+  const onFill = stale ? 'on-paper' : !down && node.role === 'leader' ? 'on-dark' : 'on-light';
   const nameSize = Math.max(Math.round(radius * 0.6), sizes.nameFloor);
   const termSize = Math.max(12, Math.round(radius * 0.34), sizes.termFloor);
-  const classes = ['node', `role-${node.role}`, down ? 'is-down' : 'is-up', selected ? 'is-selected' : '', lifted ? 'is-lifted' : ''].filter(Boolean).join(' ');
+  const classes = ['node', `role-${node.role}`, down ? 'is-down' : 'is-up', stale ? 'is-stale' : '', selected ? 'is-selected' : '', lifted ? 'is-lifted' : '']
+    .filter(Boolean)
+    .join(' ');
   return (
     <g
       className={classes}
@@ -263,13 +280,15 @@ function RingNode(props: {
       data-status={node.status}
       data-commit-index={node.commitIndex}
       data-last-index={node.lastIndex}
+      {...(standing ? { 'data-stale': stale ? 'true' : 'false' } : {})}
+      {...(stale ? { 'data-stale-reasons': standing.reasons.join(' ') } : {})}
       aria-label={label}
       aria-pressed={selected}
       role="button"
       tabIndex={0}
       {...handlers}
     >
-      <title>{`${label}; commit index ${node.commitIndex}, last index ${node.lastIndex}. Click to inspect, drag to partition.`}</title>
+      <title>{`${label}; commit index ${node.commitIndex}, last index ${node.lastIndex}.${stale ? ` ${standing.sentence}` : ''} Click to inspect, drag to partition.`}</title>
       <circle className="focus-ring" r={extent + 15} />
       {fraction !== null && (
         <g className="election-timer" aria-hidden="true">
@@ -277,7 +296,7 @@ function RingNode(props: {
           <path className="timer-arc" d={timerArcPath(fraction, extent + 4, extent + 10)} />
         </g>
       )}
-      <NodeShape role={node.role} down={down} radius={radius} extent={extent} />
+      <NodeShape role={node.role} down={down} stale={stale} radius={radius} extent={extent} />
       <text className={`node-name ${onFill}`} y={-radius * 0.08} textAnchor="middle" style={{ fontSize: nameSize }}>
         S{node.id}
       </text>
@@ -304,7 +323,20 @@ function ClockBadge({ text, at, radius }: { text: string; at: Point; radius: num
   );
 }
 
-function NodeShape({ role, down, radius, extent }: { role: LiveNode['role']; down: boolean; radius: number; extent: number }) {
+/** Under a stale leader, where a candidate's votes go: `stale` (a newer term) or `no majority`, boxed and dashed. */
+function StaleTag({ text, at, top }: { text: string; at: Point; top: number }) {
+  const width = text.length * 11 + 18;
+  return (
+    <g className="stale-tag" transform={`translate(${at.x} ${at.y + top})`} aria-hidden="true">
+      <rect x={-width / 2} y={0} width={width} height={28} rx={6} />
+      <text y={20.5} textAnchor="middle">
+        {text}
+      </text>
+    </g>
+  );
+}
+
+function NodeShape({ role, down, stale = false, radius, extent }: { role: LiveNode['role']; down: boolean; stale?: boolean; radius: number; extent: number }) {
   if (down) {
     const x = radius * 0.62;
     return (
@@ -316,6 +348,16 @@ function NodeShape({ role, down, radius, extent }: { role: LiveNode['role']; dow
   }
   switch (role) {
     case 'leader':
+      if (stale) {
+        // Still in the leader role, but it cannot commit: hollow and dashed, crown and all, not only paler.
+        return (
+          <g className="shape stale-shape">
+            <circle r={radius} className="stale-fill" />
+            <circle r={radius} fill="none" className="outline leader-outline stale-outline" stroke={ROLE_FILL.leader} />
+            <path className="crown stale-crown" d={crownPath(radius * 0.75)} transform={`translate(0 ${-radius + 3})`} />
+          </g>
+        );
+      }
       return (
         <g className="shape">
           <circle r={radius} fill={ROLE_FILL.leader} className="outline leader-outline" />

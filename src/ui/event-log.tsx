@@ -4,6 +4,7 @@ import { memo } from 'react';
 import { shownClock, shownView, usePlayground, type Narration } from '../playground/store.ts';
 import { countUpTo, decodeRoles, encodeRoles, formatSeconds } from './panel-format.ts';
 import { RoleBadge } from './role-badge.tsx';
+import { StandingNotes } from './standing-notes.tsx';
 import './panels.css';
 
 /** The latest sentences drawn (the store keeps more; the scrubber reaches further back). */
@@ -24,6 +25,7 @@ export function EventLog() {
   return (
     <section className="panel event-log" data-testid="event-log" aria-label="Event log">
       <h2 className="panel-title">What happened</h2>
+      <StandingNotes />
       <ol className="event-lines" reversed>
         {lines.length === 0 ? <li className="hint">Nothing has happened yet.</li> : null}
         {lines.map((line) => (

@@ -87,6 +87,22 @@ describe('cellAt: what one cell holds', () => {
     expect(cellAt(node, 7)).toMatchObject({ kind: 'entry', committed: false, entry: { index: 7, term: 2 } });
   });
 
+  it('marks an entry of a down node as commit unknown, not as uncommitted: its commitIndex is volatile (Figure 2)', () => {
+    const down = liveNode({ id: 3, status: 'down', log: cells(5, [1, 1, 2, 3]), snapshotIndex: 4, snapshotTerm: 1, commitIndex: 0 });
+    expect(cellAt(down, 5)).toMatchObject({ kind: 'entry', committed: false, commitKnown: false, entry: { index: 5, term: 1 } });
+    expect(cellAt(down, 8)).toMatchObject({ kind: 'entry', committed: false, commitKnown: false, entry: { index: 8, term: 3 } });
+    // The snapshot survives the crash and holds only committed entries.
+    expect(cellAt(down, 4)).toEqual({ kind: 'compacted', term: 1 });
+    expect(cellAt(down, 9)).toEqual({ kind: 'empty' });
+    // Up again, it knows its commitIndex once more (from the snapshot at first, then from the leader).
+    expect(cellAt({ ...down, status: 'up', commitIndex: 6 }, 6)).toMatchObject({ committed: true, commitKnown: true });
+  });
+
+  it('knows the commit of an up node’s entries either way', () => {
+    expect(cellAt(node, 6)).toMatchObject({ commitKnown: true });
+    expect(cellAt(node, 7)).toMatchObject({ commitKnown: true });
+  });
+
   it('leaves the cells past the node’s last index empty', () => {
     expect(cellAt(node, 9)).toEqual({ kind: 'empty' });
   });

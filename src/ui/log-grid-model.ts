@@ -35,12 +35,17 @@ export function windowIndexes(window: LogWindow): number[] {
 }
 
 export type CellState =
-  | { readonly kind: 'entry'; readonly entry: LogCell; readonly committed: boolean }
+  /**
+   * `committed`: at or below the node's own commitIndex. `commitKnown` is false while the node is down: its
+   * commitIndex is volatile (Figure 2), so whether it knows these entries committed is unknown until it
+   * restarts and hears from a leader. Then `committed` is false, which says only that the node does not know.
+   */
+  | { readonly kind: 'entry'; readonly entry: LogCell; readonly committed: boolean; readonly commitKnown: boolean }
   /** In the node's snapshot: committed, its entry gone. The term is known only at the snapshot's own index. */
   | { readonly kind: 'compacted'; readonly term: number | null }
   | { readonly kind: 'empty' };
 
-type CellNode = Pick<LiveNode, 'log' | 'snapshotIndex' | 'snapshotTerm' | 'lastIndex' | 'commitIndex'>;
+type CellNode = Pick<LiveNode, 'status' | 'log' | 'snapshotIndex' | 'snapshotTerm' | 'lastIndex' | 'commitIndex'>;
 
 export function cellAt(node: CellNode, index: number): CellState {
   if (index <= node.snapshotIndex) return { kind: 'compacted', term: index === node.snapshotIndex ? node.snapshotTerm : null };
@@ -49,7 +54,9 @@ export function cellAt(node: CellNode, index: number): CellState {
   const entry = first ? node.log[index - first.index] : undefined;
   // The view carries only a node's latest entries; an index older than those has no cell to draw.
   if (!entry || entry.index !== index) return { kind: 'empty' };
-  return { kind: 'entry', entry, committed: index <= node.commitIndex };
+  // A snapshot holds only committed entries and survives a crash; past it, a down node's commit is unknown.
+  if (node.status === 'down') return { kind: 'entry', entry, committed: false, commitKnown: false };
+  return { kind: 'entry', entry, committed: index <= node.commitIndex, commitKnown: true };
 }
 
 /** Which of the term colours a term gets; the number is always printed too, so the colour is a second cue. */

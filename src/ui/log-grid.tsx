@@ -127,7 +127,9 @@ const LogGridOf = memo(
         </div>
         <p className="legend">
           <span className="legend-cell legend-committed">3</span> committed <span className="legend-cell legend-uncommitted">3</span> not yet
-          committed <span className="legend-cell legend-compacted" /> in the snapshot · <b className="marker marker-commit">C</b> commitIndex{' '}
+          committed <span className="legend-cell legend-compacted" /> in the snapshot{' '}
+          <span className="legend-cell legend-commit-unknown">?</span>{' '}
+          <b className="marker marker-commit-unknown">C?</b> node down, commit index unknown · <b className="marker marker-commit">C</b> commitIndex{' '}
           <b className="marker marker-applied">A</b> lastApplied <b className="marker marker-match">M</b> leader's matchIndex{' '}
           <b className="marker marker-next">N</b> leader's nextIndex (§5.3)
           {fit.density === 'compact' ? ' · markers: in the Inspector, for want of room' : ''}
@@ -166,7 +168,7 @@ function LogRow({
             type="button"
             className="log-node-button"
             aria-pressed={selected}
-            aria-label={`S${node.id}, ${ROLE_NAME[roleShown]}`}
+            aria-label={`S${node.id}, ${ROLE_NAME[roleShown]}${down ? ', commit index unknown' : ''}`}
             onClick={() => usePlayground.getState().select({ kind: 'node', id: node.id })}
           >
             <RoleBadge id={node.id} role={roleShown} />
@@ -178,7 +180,12 @@ function LogRow({
         ))}
       </tr>
       <tr className="log-markers">
-        <td className="log-outside" title={placed.outside.length > 0 ? placed.outside.map(describeMarker).join('; ') : undefined}>
+        <td className="log-outside" title={outsideTitle(node, placed.outside)}>
+          {down ? (
+            <span className="marker marker-commit-unknown" data-testid={`commit-unknown-${node.id}`}>
+              C?
+            </span>
+          ) : null}
           {placed.outside.map((marker) => (
             <span key={marker.kind} className={`marker marker-${marker.kind}`}>
               {MARKER_LETTER[marker.kind]}
@@ -215,6 +222,7 @@ function LogCellView({ node, index }: { node: LiveNode; index: number }) {
           className="cell cell-compacted"
           data-testid={testId}
           data-committed="true"
+          data-commit-known="true"
           data-compacted="true"
           {...(cell.term !== null ? { 'data-term': cell.term } : {})}
           title={`S${node.id} index ${index}: compacted into the snapshot${cell.term !== null ? ` (term ${cell.term})` : ''} (§7)`}
@@ -223,13 +231,35 @@ function LogCellView({ node, index }: { node: LiveNode; index: number }) {
         </td>
       );
     case 'entry': {
-      const { entry, committed } = cell;
+      const { entry, committed, commitKnown } = cell;
+      if (!commitKnown) {
+        // Down: its commitIndex went with it (volatile, Figure 2). The entry may well be committed; the node
+        // will learn so again from a leader once it restarts.
+        const said = `S${node.id} index ${index}, term ${entry.term}: ${entry.label} (commit index unknown while S${node.id} is down)`;
+        return (
+          <td
+            className={`cell cell-entry term-${termTone(entry.term)} is-commit-unknown`}
+            data-testid={testId}
+            data-term={entry.term}
+            data-committed="false"
+            data-commit-known="false"
+            title={said}
+            aria-label={said}
+          >
+            <span className="cell-term">{entry.term}</span>
+            <span className="cell-label" aria-hidden="true">
+              ?
+            </span>
+          </td>
+        );
+      }
       return (
         <td
           className={`cell cell-entry term-${termTone(entry.term)} ${committed ? 'is-committed' : 'is-uncommitted'}`}
           data-testid={testId}
           data-term={entry.term}
           data-committed={committed ? 'true' : 'false'}
+          data-commit-known="true"
           title={`S${node.id} index ${index}, term ${entry.term}: ${entry.label} (${committed ? 'committed' : 'not committed'})`}
         >
           <span className="cell-term">{entry.term}</span>
@@ -238,6 +268,13 @@ function LogCellView({ node, index }: { node: LiveNode; index: number }) {
       );
     }
   }
+}
+
+/** The row header's markers said in words; a down node's commitIndex is unknown, not zero. */
+function outsideTitle(node: LiveNode, outside: readonly Marker[]): string | undefined {
+  const said = outside.map(describeMarker);
+  if (node.status === 'down') said.unshift(`commitIndex unknown while S${node.id} is down (it is volatile, Figure 2; a leader tells it again after a restart)`);
+  return said.length > 0 ? said.join('; ') : undefined;
 }
 
 function describeMarker(marker: Marker): string {
