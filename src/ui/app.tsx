@@ -216,7 +216,7 @@ function Clock() {
   const ms = Math.floor(usePlayground(shownClock)); // the millisecond the events have reached or will next
   const scrubbed = usePlayground((s) => s.scrubMs !== null);
   return (
-    <span className="clock" data-testid="clock" data-ms={ms} aria-label={`virtual time ${(ms / 1000).toFixed(3)} seconds`}>
+    <span className="clock" role="timer" data-testid="clock" data-ms={ms} aria-label={`virtual time ${(ms / 1000).toFixed(3)} seconds`}>
       {scrubbed && <span className="past">past </span>}
       {(ms / 1000).toFixed(3)} s
     </span>

@@ -24,7 +24,8 @@ export function EventLog() {
   return (
     <section className="panel event-log" data-testid="event-log" aria-label="Event log">
       <h2 className="panel-title">What happened</h2>
-      <ol className="event-lines" reversed>
+      {/* It scrolls: focusable, so that the keyboard scrolls it too (WCAG 2.1.1). */}
+      <ol className="event-lines" reversed tabIndex={0} aria-label="Events, newest first">
         {lines.length === 0 ? <li className="hint">Nothing has happened yet.</li> : null}
         {lines.map((line) => (
           <EventLine key={line.seq} line={line} role={roles.get(line.node)} />
