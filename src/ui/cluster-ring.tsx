@@ -62,6 +62,8 @@ export function ClusterRing() {
   const clockMs = usePlayground(shownClock);
   const selection = usePlayground((state) => state.selection);
   const scrubbing = usePlayground((state) => state.scrubMs !== null);
+  /** Messages stand still only when paused or scrubbed: only then can the keyboard reach them. */
+  const still = usePlayground((state) => state.paused || state.scrubMs !== null);
   const svgRef = useRef<SVGSVGElement>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
   /** The partition this ring made last, kept while the links agree with it (so that groups keep their zones). */
@@ -184,7 +186,7 @@ export function ClusterRing() {
         <RingLink key={`${link.a}-${link.b}`} link={link} layout={layout} working={workingDirection(link, isCut)} />
       ))}
       {view.messages.map((message) => (
-        <RingMessage key={message.id} message={message} clockMs={clockMs} layout={layout} selected={message.id === selectedMessage} />
+        <RingMessage key={message.id} message={message} clockMs={clockMs} layout={layout} selected={message.id === selectedMessage} focusable={still} />
       ))}
       {dragging && <DropZoneLabels zones={zones} layout={layout} hovered={hoveredZone} groups={preview ? preview.assignment : groupsNow()} ids={ids} />}
       {dragging && <DragGhost view={view} node={dragging.node} at={dragging.point} radius={layout.nodeRadius} />}
@@ -432,6 +434,10 @@ function RingLink({ link, layout, working }: { link: LiveLink; layout: RingLayou
       }}
     >
       <title>{label}</title>
+      <g className="link-focus" aria-hidden="true">
+        <line className="link-focus-edge" x1={from.x} y1={from.y} x2={to.x} y2={to.y} />
+        <line className="link-focus-core" x1={from.x} y1={from.y} x2={to.x} y2={to.y} />
+      </g>
       <line className="link-line" x1={from.x} y1={from.y} x2={to.x} y2={to.y} />
       <line className="link-hit" x1={from.x} y1={from.y} x2={to.x} y2={to.y} />
       {link.state === 'down' && (
@@ -450,7 +456,8 @@ function RingLink({ link, layout, working }: { link: LiveLink; layout: RingLayou
 const TRIANGLE_PATH = symbol(symbolTriangle, 300)() ?? '';
 const TRIANGLE_SMALL_PATH = symbol(symbolTriangle, 150)() ?? '';
 
-function RingMessage({ message, clockMs, layout, selected }: { message: LiveMessage; clockMs: number; layout: RingLayout; selected: boolean }) {
+function RingMessage(props: { message: LiveMessage; clockMs: number; layout: RingLayout; selected: boolean; focusable: boolean }) {
+  const { message, clockMs, layout, selected, focusable } = props;
   const { from, to } = message.message;
   const p = layout.places.get(from);
   const q = layout.places.get(to);
@@ -470,8 +477,22 @@ function RingMessage({ message, clockMs, layout, selected }: { message: LiveMess
       transform={`translate(${place.x.toFixed(1)} ${place.y.toFixed(1)})`}
       opacity={place.opacity}
       onClick={() => select({ kind: 'message', id: message.id })}
+      {...(focusable
+        ? {
+            role: 'button',
+            tabIndex: 0,
+            'aria-label': title,
+            'aria-pressed': selected,
+            onKeyDown(event: KeyboardEvent<SVGGElement>) {
+              if (event.key !== 'Enter' && event.key !== ' ') return;
+              event.preventDefault();
+              select({ kind: 'message', id: message.id });
+            },
+          }
+        : {})}
     >
       <title>{title}</title>
+      <circle className="message-focus" r={21} />
       {selected && <circle className="message-selected" r={19} />}
       <GlyphShape glyph={glyph} angleDegrees={place.angleDegrees} />
       {glyph.outcome && (
