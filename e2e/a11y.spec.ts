@@ -159,6 +159,7 @@ for (const state of STATES) {
       await state.enter(page, leader);
       const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
       const blocking = results.violations.filter((v) => BLOCKING.has(v.impact ?? ''));
+      // A11Y_DEBUG=1 prints every violation (any impact) and what axe left for a person to judge.
       if (process.env.A11Y_DEBUG) {
         console.log(`ALL ${state.name} ${theme}:\n${describeViolations(results.violations)}`);
         console.log(`INCOMPLETE ${state.name} ${theme}:\n${describeViolations(results.incomplete)}`);
