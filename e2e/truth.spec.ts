@@ -29,8 +29,10 @@ test('a leader partitioned into a minority is drawn stale, and "Right now" says 
   await expect(node(page, next)).toHaveAttribute('aria-label', `S${next}, leader, term ${nextTerm}`);
 
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
-  await page.getByRole('tab', { name: 'What happened' }).click();
+  // In view whatever the details show: choosing the node opened the Inspector.
+  await expect(page.getByRole('tab', { name: 'Inspector' })).toHaveAttribute('aria-selected', 'true');
   const notes = page.getByTestId('standing-notes');
+  await expect(notes).toBeInViewport();
   await expect(notes).toHaveAttribute('role', 'status');
   await expect(notes).toContainText('Right now');
   const note = notes.getByTestId('standing-note');

@@ -15,6 +15,7 @@ import { LogGrid } from './log-grid.tsx';
 import { MachinePanel } from './machine-panel.tsx';
 import { encodeScenarioLink, scenarioFromHash } from './scenario-link.ts';
 import { ShortcutsOverlay, useShortcuts } from './shortcuts.tsx';
+import { StandingNotes } from './standing-notes.tsx';
 import './app.css';
 
 /** The shipped lessons (scenarios/*.json), by file name. */
@@ -160,6 +161,7 @@ export function App() {
           </section>
         </section>
       </main>
+      <StandingNotes />
       <Captions />
       <ShortcutsOverlay />
     </div>
@@ -238,7 +240,7 @@ function Clock() {
   const ms = Math.floor(usePlayground(shownClock)); // the millisecond the events have reached or will next
   const scrubbed = usePlayground((s) => s.scrubMs !== null);
   return (
-    <span className="clock" data-testid="clock" data-ms={ms} aria-label={`virtual time ${(ms / 1000).toFixed(3)} seconds`}>
+    <span className="clock" role="timer" data-testid="clock" data-ms={ms} aria-label={`virtual time ${(ms / 1000).toFixed(3)} seconds`}>
       {scrubbed && <span className="past">past </span>}
       {(ms / 1000).toFixed(3)} s
     </span>

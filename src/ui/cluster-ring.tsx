@@ -66,6 +66,8 @@ export function ClusterRing() {
   const selection = usePlayground((state) => state.selection);
   const scrubbing = usePlayground((state) => state.scrubMs !== null);
   const checkQuorum = usePlayground((state) => state.config?.checkQuorum ?? false);
+  /** Messages stand still only when paused or scrubbed: only then can the keyboard reach them. */
+  const still = usePlayground((state) => state.paused || state.scrubMs !== null);
   const svgRef = useRef<SVGSVGElement>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
   /** The partition this ring made last, kept while the links agree with it (so that groups keep their zones). */
@@ -202,7 +204,15 @@ export function ClusterRing() {
         standing.standing === 'stale' ? <StaleTag key={standing.id} text={staleTag(standing)} at={layout.places.get(standing.id)!} top={layout.nodeRadius + 8} /> : null,
       )}
       {view.messages.map((message) => (
-        <RingMessage key={message.id} message={message} clockMs={clockMs} layout={layout} glyphScale={sizes.glyphScale} selected={message.id === selectedMessage} />
+        <RingMessage
+          key={message.id}
+          message={message}
+          clockMs={clockMs}
+          layout={layout}
+          glyphScale={sizes.glyphScale}
+          selected={message.id === selectedMessage}
+          focusable={still}
+        />
       ))}
       {dragging && <DropZoneLabels zones={zones} layout={layout} hovered={hoveredZone} groups={preview ? preview.assignment : groupsNow()} ids={ids} />}
       {dragging && <DragGhost view={view} node={dragging.node} at={dragging.point} radius={layout.nodeRadius} />}
@@ -501,6 +511,10 @@ function RingLink({ link, layout, working }: { link: LiveLink; layout: RingLayou
       }}
     >
       <title>{label}</title>
+      <g className="link-focus" aria-hidden="true">
+        <line className="link-focus-edge" x1={from.x} y1={from.y} x2={to.x} y2={to.y} />
+        <line className="link-focus-core" x1={from.x} y1={from.y} x2={to.x} y2={to.y} />
+      </g>
       <line className="link-line" x1={from.x} y1={from.y} x2={to.x} y2={to.y} />
       <line className="link-hit" x1={from.x} y1={from.y} x2={to.x} y2={to.y} />
       {link.state === 'down' && (
@@ -519,19 +533,8 @@ function RingLink({ link, layout, working }: { link: LiveLink; layout: RingLayou
 const TRIANGLE_PATH = symbol(symbolTriangle, 300)() ?? '';
 const TRIANGLE_SMALL_PATH = symbol(symbolTriangle, 150)() ?? '';
 
-function RingMessage({
-  message,
-  clockMs,
-  layout,
-  glyphScale,
-  selected,
-}: {
-  message: LiveMessage;
-  clockMs: number;
-  layout: RingLayout;
-  glyphScale: number;
-  selected: boolean;
-}) {
+function RingMessage(props: { message: LiveMessage; clockMs: number; layout: RingLayout; glyphScale: number; selected: boolean; focusable: boolean }) {
+  const { message, clockMs, layout, glyphScale, selected, focusable } = props;
   const { from, to } = message.message;
   const p = layout.places.get(from);
   const q = layout.places.get(to);
@@ -552,8 +555,22 @@ function RingMessage({
       transform={`translate(${place.x.toFixed(1)} ${place.y.toFixed(1)}) scale(${glyphScale.toFixed(2)})`}
       opacity={place.opacity}
       onClick={() => select({ kind: 'message', id: message.id })}
+      {...(focusable
+        ? {
+            role: 'button',
+            tabIndex: 0,
+            'aria-label': title,
+            'aria-pressed': selected,
+            onKeyDown(event: KeyboardEvent<SVGGElement>) {
+              if (event.key !== 'Enter' && event.key !== ' ') return;
+              event.preventDefault();
+              select({ kind: 'message', id: message.id });
+            },
+          }
+        : {})}
     >
       <title>{title}</title>
+      <circle className="message-focus" r={21} />
       {selected && <circle className="message-selected" r={19} />}
       <GlyphShape glyph={glyph} angleDegrees={place.angleDegrees} />
       {glyph.outcome && (

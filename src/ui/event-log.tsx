@@ -4,7 +4,6 @@ import { memo } from 'react';
 import { shownClock, shownView, usePlayground, type Narration } from '../playground/store.ts';
 import { countUpTo, decodeRoles, encodeRoles, formatSeconds } from './panel-format.ts';
 import { RoleBadge } from './role-badge.tsx';
-import { StandingNotes } from './standing-notes.tsx';
 import './panels.css';
 
 /** The latest sentences drawn (the store keeps more; the scrubber reaches further back). */
@@ -25,8 +24,8 @@ export function EventLog() {
   return (
     <section className="panel event-log" data-testid="event-log" aria-label="Event log">
       <h2 className="panel-title">What happened</h2>
-      <StandingNotes />
-      <ol className="event-lines" reversed>
+      {/* It scrolls: focusable, so that the keyboard scrolls it too (WCAG 2.1.1). */}
+      <ol className="event-lines" reversed tabIndex={0} aria-label="Events, newest first">
         {lines.length === 0 ? <li className="hint">Nothing has happened yet.</li> : null}
         {lines.map((line) => (
           <EventLine key={line.seq} line={line} role={roles.get(line.node)} />

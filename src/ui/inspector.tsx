@@ -27,7 +27,10 @@ export function Inspector() {
   return (
     <section className="panel inspector" data-testid="inspector" aria-label="Inspector">
       <h2 className="panel-title">Inspector</h2>
-      <div className="panel-scroll">{body}</div>
+      {/* It scrolls: focusable, so that the keyboard scrolls it too (WCAG 2.1.1). */}
+      <div className="panel-scroll" tabIndex={0} role="group" aria-label="Inspector details">
+        {body}
+      </div>
     </section>
   );
 }

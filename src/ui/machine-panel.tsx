@@ -28,7 +28,8 @@ export function MachinePanel() {
   return (
     <section className="panel machine-panel" data-testid="machine-panel" aria-label="State machines">
       <h2 className="panel-title">State machines</h2>
-      <div className="panel-scroll">
+      {/* It scrolls: focusable, so that the keyboard scrolls it too (WCAG 2.1.1). */}
+      <div className="panel-scroll" tabIndex={0} role="group" aria-label="State machine tables">
         <KvTable view={view} />
         <QueueControls />
         <Queues view={view} source={chooseQueueSource(view.machines, view.leader, selected)} leases={leases} />

@@ -132,10 +132,16 @@ export function ShortcutsOverlay() {
       <div
         className="shortcuts-overlay"
         role="dialog"
+        aria-modal="true"
         aria-label="Keyboard shortcuts"
         onClick={(event) => event.stopPropagation()}
         onKeyDown={(event) => {
           if (event.key === 'Escape') setOverlayOpen(false);
+          // Close is the dialog's one control: Tab stays on it rather than wandering the page behind.
+          if (event.key === 'Tab') {
+            event.preventDefault();
+            closeButton.current?.focus();
+          }
         }}
       >
         <h2>Keyboard shortcuts</h2>

@@ -1,5 +1,6 @@
-// "Right now": what is true of the cluster at the moment shown and is not an event, so the narration's lines
-// never say it. Today: a node that still believes it leads but cannot commit, and why (leadership-model.ts).
+// "Right now", above the captions: what is true of the cluster at the moment shown and is not an event, so the
+// narration's lines never say it. Today: a node that still believes it leads but cannot commit, and why
+// (leadership-model.ts).
 // A polite live region, always in the document so that screen readers follow it; empty when all is well.
 import { shownView, usePlayground } from '../playground/store.ts';
 import { standingNotes } from './leadership-model.ts';
