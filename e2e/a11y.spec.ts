@@ -30,7 +30,7 @@ interface PageState {
   readonly enter: (page: Page, leader: number) => Promise<void>;
 }
 
-/** The states scanned. Presentation mode joins as one more entry: { name: 'presentation', url: '/?seed=7&paused=1&present=1', ... }. */
+/** The states scanned. */
 const STATES: readonly PageState[] = [
   { name: 'default page', url: '/?seed=7&paused=1', enter: async () => {} },
   {
@@ -50,15 +50,22 @@ const STATES: readonly PageState[] = [
       await expect(page.getByRole('checkbox', { name: /PreVote/ })).toBeVisible();
     },
   },
+  {
+    name: 'presentation mode',
+    url: '/?seed=7&paused=1&present=1',
+    enter: async (page) => {
+      await expect(page.getByRole('button', { name: 'Exit presentation' })).toHaveAttribute('aria-pressed', 'true');
+    },
+  },
   // Beyond the list: what else a class sees.
   {
     name: 'state machines with a key and a queue',
     url: '/?seed=7&paused=1',
     enter: async (page) => {
+      await page.getByRole('tab', { name: 'State machines' }).click();
       await page.getByRole('button', { name: 'Put', exact: true }).click();
       await page.getByRole('button', { name: 'Enqueue', exact: true }).click();
       await page.getByRole('button', { name: '+1 s', exact: true }).click();
-      await page.getByRole('tab', { name: 'State machines' }).click();
       await expect(page.getByTestId('kv-1-x')).toBeVisible();
       await expect(page.getByTestId('task-jobs-1')).toBeVisible();
     },

@@ -32,8 +32,9 @@ export interface RingSizes {
 /** The floors in ring units, for a ring drawn at `pxPerUnit` CSS px per unit. */
 export function ringSizes(pxPerUnit: number, legibility: Legibility): RingSizes {
   const scale = pxPerUnit > 0 && Number.isFinite(pxPerUnit) ? pxPerUnit : 1;
-  const nameFloor = legibility.labelPx / scale;
-  const termFloor = legibility.termPx / scale;
+  // Rounded up to a tenth of a unit, so that the size on screen is never a hair under the floor.
+  const nameFloor = Math.ceil((legibility.labelPx / scale) * 10) / 10;
+  const termFloor = Math.ceil((legibility.termPx / scale) * 10) / 10;
   return {
     // The name is drawn at 0.6 of the radius; `term 12` is about 3.9 em wide on a chord of 1.7 radii.
     minNodeRadius: Math.ceil(Math.max(nameFloor / 0.6, termFloor * 2.2)),

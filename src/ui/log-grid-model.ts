@@ -166,7 +166,7 @@ export type GridDensity = 'full' | 'short' | 'compact';
 
 /** A row's height at each density, and what the panel needs besides its rows, in rem (panels.css). */
 export const ROW_REM: Readonly<Record<GridDensity, number>> = { full: 2.65, short: 2.2, compact: 1.2 };
-/** The title, the index row, a two-line legend and the padding. */
+/** The title, the index row, a two-line legend and the padding: the panel besides its rows, until measured. */
 const PANEL_REM = 5.65;
 const NAME_COLUMN_REM = 3.3;
 const INDEX_COLUMN_REM = 1.5;
@@ -179,13 +179,14 @@ export interface GridFit {
 
 /**
  * The density and column count for a panel `widthRem` wide with `heightRem` of height to spend (null: the page
- * scrolls, so the grid may take what it likes). Columns fill the width, at least 4, at most 60.
+ * scrolls, so the grid may take what it likes), of which `panelRem` goes to the panel besides its rows (its
+ * title, index row, legend). Columns fill the width, at least 4, at most 60.
  */
-export function gridFit(rows: number, widthRem: number | null, heightRem: number | null): GridFit {
+export function gridFit(rows: number, widthRem: number | null, heightRem: number | null, panelRem = PANEL_REM): GridFit {
   const columns =
     widthRem === null ? LOG_GRID_COLUMNS : Math.max(4, Math.min(60, Math.floor((widthRem - PANEL_PADDING_REM - NAME_COLUMN_REM) / INDEX_COLUMN_REM)));
   if (heightRem === null) return { density: 'full', columns };
-  const fits = (density: GridDensity) => PANEL_REM + rows * ROW_REM[density] <= heightRem;
+  const fits = (density: GridDensity) => panelRem + rows * ROW_REM[density] <= heightRem;
   const density = fits('full') ? 'full' : fits('short') ? 'short' : 'compact';
   return { density, columns };
 }

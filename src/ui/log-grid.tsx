@@ -50,7 +50,7 @@ export function LogGrid() {
  * column's height less what the panels beside it take (they are measured, so opening the settings re-fits).
  */
 function useGridFit(ref: RefObject<HTMLElement | null>, rows: number): GridFit {
-  const [room, setRoom] = useState<{ widthRem: number | null; heightRem: number | null }>({ widthRem: null, heightRem: null });
+  const [room, setRoom] = useState<Room>({ widthRem: null, heightRem: null, panelRem: undefined });
   useEffect(() => {
     const panel = ref.current;
     const column = panel?.parentElement;
@@ -59,7 +59,11 @@ function useGridFit(ref: RefObject<HTMLElement | null>, rows: number): GridFit {
     const measure = () => {
       const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
       const widthRem = panel.clientWidth / rem;
-      if (oneColumn.matches) return setRoom({ widthRem, heightRem: null });
+      // The panel besides its rows: everything but the scroller, plus the scroller's index row.
+      const scroller = panel.querySelector<HTMLElement>('.panel-scroll');
+      const head = panel.querySelector<HTMLElement>('thead');
+      const panelRem = scroller && head ? (panel.offsetHeight - scroller.clientHeight + head.offsetHeight) / rem : undefined;
+      if (oneColumn.matches) return setRoom({ widthRem, heightRem: null, panelRem });
       const gap = parseFloat(getComputedStyle(column).rowGap) || 0;
       let others = 0;
       let details = false;
@@ -70,7 +74,9 @@ function useGridFit(ref: RefObject<HTMLElement | null>, rows: number): GridFit {
         others += gap;
       }
       const heightRem = (column.clientHeight - others) / rem - (details ? DETAILS_MIN_REM : 0);
-      setRoom((before) => (before.widthRem === widthRem && before.heightRem === heightRem ? before : { widthRem, heightRem }));
+      setRoom((before) =>
+        before.widthRem === widthRem && before.heightRem === heightRem && before.panelRem === panelRem ? before : { widthRem, heightRem, panelRem },
+      );
     };
     measure();
     const observer = new ResizeObserver(measure);
@@ -82,7 +88,13 @@ function useGridFit(ref: RefObject<HTMLElement | null>, rows: number): GridFit {
       oneColumn.removeEventListener('change', measure);
     };
   }, [ref]);
-  return gridFit(rows, room.widthRem, room.heightRem);
+  return gridFit(rows, room.widthRem, room.heightRem, room.panelRem);
+}
+
+interface Room {
+  readonly widthRem: number | null;
+  readonly heightRem: number | null;
+  readonly panelRem: number | undefined;
 }
 
 /** What the grid shows of the cluster: when it is unchanged, so is the grid (the view changes every frame). */

@@ -61,7 +61,8 @@ export function layoutRing(ids: readonly NodeId[], minNodeRadius = 0, width = RI
   const count = Math.max(1, ids.length);
   const angle = scaleLinear().domain([0, count]).range([0, 2 * Math.PI]);
   const places = new Map<NodeId, Point>();
-  ids.forEach((id, i) => places.set(id, pointAt(center, RING_RADIUS, angle(i))));
+  // A cluster of one sits in the middle: there is no ring to go round.
+  ids.forEach((id, i) => places.set(id, count === 1 ? center : pointAt(center, RING_RADIUS, angle(i))));
   // Neighbours stay apart: a node is 30% of the distance to the next one, 40% when its type needs the room.
   const neighbourDistance = count === 1 ? Infinity : 2 * RING_RADIUS * Math.sin(Math.PI / count);
   const spaced = Math.min(NODE_RADIUS_MAX, Math.round(neighbourDistance * 0.3));
