@@ -318,8 +318,11 @@ test('a message in flight: clicking it shows its fields, and dropping it records
   const inspector = page.getByTestId('inspector');
   await expect(inspector).toContainText(type!);
   await inspector.getByRole('button', { name: 'Drop message' }).click();
-  // It dies when it would have arrived.
+  // It dies when it would have arrived. The export and the result are read once the second has run, so that
+  // both are of the same moment.
+  const target = (await clockMs(page)) + 1000;
   await page.getByRole('button', { name: '+1 s', exact: true }).click();
+  await expect.poll(() => page.evaluate(() => window.raftPlayground.nowMs())).toBe(target);
   await page.getByRole('tab', { name: 'What happened' }).click();
   await expect(page.getByTestId('event-log')).toContainText('dropped by hand');
   const scenario = parseScenarioText(await page.evaluate(() => window.raftPlayground.exportScenario()));

@@ -18,6 +18,8 @@ const PUMP_SLICE_MS = 10;
 const LAG_WALL_MS = 50;
 
 const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+/** A Step looks this many moments ahead for one the trace records (a live cluster always has one soon). */
+const STEP_MOMENTS_MAX = 10_000;
 /** How often (wall ms) the state machines are fetched from the workers. */
 const MACHINE_REFRESH_MS = 250;
 
@@ -278,10 +280,15 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       get().setPaused(true);
       set({ scrubMs: null });
       await current.advanceTo(get().clockMs); // the events up to the clock shown, if they are behind it
-      const next = current.sim.nextEventAt();
-      if (cluster !== current || next === Infinity) return;
-      set({ clockMs: next });
-      await current.advanceTo(next);
+      // The next moment something happens that the trace records: a timer that only re-arms itself (a follower
+      // that heard from its leader since it was set) is not one, and a Step that showed nothing would puzzle.
+      const before = current.sim.trace.count;
+      for (let moments = 0; moments < STEP_MOMENTS_MAX && current.sim.trace.count === before; moments++) {
+        const next = current.sim.nextEventAt();
+        if (cluster !== current || next === Infinity) return;
+        set({ clockMs: next });
+        await current.advanceTo(next);
+      }
       if (cluster !== current) return;
       publish();
       flushNarration();
