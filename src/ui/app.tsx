@@ -1,6 +1,7 @@
 // The playground page: a live cluster (each node in its own Web Worker) drawn on a ring, its logs and state
 // machines, the narration of every decision, and the controls. The URL sets the run (SPEC §7):
-// `/?seed=42&nodes=5&speed=0.01&paused=1`, or `/#scenario=<base64url>` to replay a scenario file.
+// `/?seed=42&nodes=5&speed=0.01&paused=1`, or `/#scenario=<base64url>` to replay a scenario file; `?present=1`
+// opens it in presentation mode.
 import { useEffect, useState, type KeyboardEvent } from 'react';
 import { parseScenarioText, NODES_MAX, type Scenario } from '../sim/scenario.ts';
 import type { Violation } from '../sim/safety-checker.ts';
