@@ -270,7 +270,7 @@ function groups(list: readonly (readonly number[])[]): string {
 }
 
 /** `S1`, `S1 and S2`, `S1, S2 and S3` */
-function listed(names: readonly string[]): string {
+export function listed(names: readonly string[]): string {
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 

@@ -94,7 +94,7 @@ export function ClusterRing() {
     );
   }
 
-  // Which leaders can commit: a handful of nodes, so worked out again on every draw.
+  // Which leaders can commit (worked out once per view, leadership-model.ts).
   const standings = new Map(classifyLeaders(view, { checkQuorum }).map((standing) => [standing.id, standing]));
 
   // The one-way direction is not in the view; the live network knows it (not a scrubbed past: then unknown).

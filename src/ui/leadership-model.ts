@@ -4,6 +4,7 @@
 // such a leader as stale and the narration's "Right now" block says why, both from what this returns.
 import type { NodeId } from '../core/types.ts';
 import type { LiveLink, LiveNode } from '../playground/live-cluster.ts';
+import { listed } from '../sim/explain.ts';
 
 /**
  * Why a leader cannot commit: `term`, some up node is in a newer term (§5.1: nodes in the newer term refuse
@@ -43,8 +44,20 @@ type ViewPart = {
   readonly links: readonly LiveLink[];
 };
 
+/** The last answer for each view (views are immutable): the ring and the "Right now" block ask alike. */
+const classified = new WeakMap<ViewPart, { readonly checkQuorum: boolean; readonly standings: readonly LeaderStanding[] }>();
+
 /** Every up node in the leader role, in id order, with whether it can commit and, if not, why. */
-export function classifyLeaders(view: ViewPart, options: StandingOptions = {}): LeaderStanding[] {
+export function classifyLeaders(view: ViewPart, options: StandingOptions = {}): readonly LeaderStanding[] {
+  const checkQuorum = options.checkQuorum ?? false;
+  const known = classified.get(view);
+  if (known && known.checkQuorum === checkQuorum) return known.standings;
+  const standings = classify(view, options);
+  classified.set(view, { checkQuorum, standings });
+  return standings;
+}
+
+function classify(view: ViewPart, options: StandingOptions): LeaderStanding[] {
   const byId = new Map(view.nodes.map((node) => [node.id, node]));
   const linkState = new Map(view.links.map((link) => [linkKey(link.a, link.b), link.state]));
   // A pair the view has no link for has no cut recorded: it is up.
@@ -122,16 +135,11 @@ function describeReached(self: NodeId, reached: readonly NodeId[]): string {
   if (names.length === 0) return 'none';
   const own = names.indexOf('itself');
   if (own > 0) names.unshift(...names.splice(own, 1));
-  return listWords(names);
+  return listed(names);
 }
 
 function listNames(ids: readonly NodeId[]): string {
-  return listWords(ids.map((id) => `S${id}`));
-}
-
-function listWords(words: readonly string[]): string {
-  if (words.length <= 1) return words.join('');
-  return `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
+  return listed(ids.map((id) => `S${id}`));
 }
 
 function linkKey(a: NodeId, b: NodeId): string {

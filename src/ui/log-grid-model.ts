@@ -168,8 +168,9 @@ export type GridDensity = 'full' | 'short' | 'compact';
 export const ROW_REM: Readonly<Record<GridDensity, number>> = { full: 2.65, short: 2.2, compact: 1.2 };
 /** The title, the index row, a two-line legend and the padding: the panel besides its rows, until measured. */
 const PANEL_REM = 5.65;
-const NAME_COLUMN_REM = 3.3;
-const INDEX_COLUMN_REM = 1.5;
+/** Widths in rem, as panels.css has them: the node names, then each index. */
+export const NAME_COLUMN_REM = 3.3;
+export const INDEX_COLUMN_REM = 1.5;
 const PANEL_PADDING_REM = 1.4;
 
 export interface GridFit {

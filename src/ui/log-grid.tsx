@@ -9,8 +9,10 @@ import {
   chooseLogWindow,
   findLeader,
   gridFit,
+  INDEX_COLUMN_REM,
   MARKER_LETTER,
   MARKER_NAME,
+  NAME_COLUMN_REM,
   placeMarkers,
   rowMarkers,
   shortLabel,
@@ -25,9 +27,6 @@ import { ROLE_NAME } from './panel-format.ts';
 import { RoleBadge } from './role-badge.tsx';
 import './panels.css';
 
-/** Widths in rem, as panels.css has them: the node names, then each index. */
-const NAME_COLUMN_REM = 3.3;
-const INDEX_COLUMN_REM = 1.5;
 /** app.css lays the page out in one scrolling column here: the grid may then be as tall as it likes. */
 const ONE_COLUMN_QUERY = '(max-width: 900px), (max-height: 640px)';
 /** What the details under the grid keep at the least (app.css .tab-body), in rem. */
