@@ -22,6 +22,14 @@ const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() 
 const STEP_MOMENTS_MAX = 10_000;
 /** How often (wall ms) the state machines are fetched from the workers. */
 const MACHINE_REFRESH_MS = 250;
+/**
+ * At this pace and faster, the text panels (log grid, narration, inspector, machines) redraw at most every
+ * PANEL_REFRESH_MS of wall time, while the ring moves every frame: at 1× a busy cluster changes every frame,
+ * faster than anyone reads, and redrawing every panel each frame cost the clock its pace. Slower, or stopped,
+ * they redraw with the ring.
+ */
+const PANEL_THROTTLE_SPEED = 0.5;
+const PANEL_REFRESH_MS = 100;
 
 export interface Narration {
   /** Numbers the sentences of a run, for stable keys. */
@@ -46,6 +54,8 @@ export interface PlaygroundState {
   readonly status: 'starting' | 'running' | 'error';
   readonly error: string | null;
   readonly view: LiveView | null;
+  /** The view the text panels draw: `view`, at most PANEL_REFRESH_MS behind it while the clock runs fast. */
+  readonly panelView: LiveView | null;
   /**
    * The clock shown, in virtual ms: fractional, so messages glide between events. It leads and the events
    * follow: the cluster runs every event up to the clock shown, and never past it.
@@ -88,8 +98,6 @@ export interface PlaygroundState {
 let cluster: LiveCluster | null = null;
 let frame = 0;
 let lastMachineRefresh = 0;
-/** The cluster whose frame is drawing; a disposed cluster's frame may never finish, and is forgotten. */
-let drawing: LiveCluster | null = null;
 
 /** The cluster behind the store (for tests and automation). */
 export function liveCluster(): LiveCluster | null {
@@ -100,12 +108,25 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
   /** What the last publish showed: nothing new, nothing to draw again. */
   let published = { events: -1, clockMs: -1, machines: null as unknown };
 
-  /** Publish the cluster's view, and keep it in the history if anything happened since the latest kept. */
-  const publish = () => {
+  let panelsPublishedAt = -Infinity;
+
+  /**
+   * Publish the cluster's view, and keep it in the history if anything happened since the latest kept. The
+   * panels get it too, and the narration so far, when they are due (`throttle`) or always (a Step, a start).
+   */
+  const publish = (throttle = false) => {
     if (!cluster) return;
-    const view = cluster.remember() ?? cluster.view();
-    published = { events: cluster.sim.trace.count, clockMs: get().clockMs, machines: view.machines };
-    set({ view, config: cluster.sim.config });
+    if (changed()) {
+      const view = cluster.remember() ?? cluster.view();
+      published = { events: cluster.sim.trace.count, clockMs: get().clockMs, machines: view.machines };
+      set({ view, config: cluster.sim.config });
+    }
+    const state = get();
+    const wall = performance.now();
+    if (throttle && panelsThrottled(state) && wall - panelsPublishedAt < PANEL_REFRESH_MS) return;
+    panelsPublishedAt = wall;
+    if (state.panelView !== state.view) set({ panelView: state.view });
+    flushNarration();
   };
   const changed = () =>
     cluster !== null && (cluster.sim.trace.count !== published.events || get().clockMs !== published.clockMs || cluster.machineViews !== published.machines);
@@ -120,52 +141,57 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
 
   const fail = (error: unknown) => set({ status: 'error', error: error instanceof Error ? error.message : String(error) });
 
+  /** The wall time the clock last moved at (null: not yet in this run). */
+  let lastWall: number | null = null;
+
   /**
-   * Runs events as the clock moves. Once a frame it moves the clock shown by the wall time elapsed × speed and
-   * runs the events up to it, for at most a slice of wall time, then lets the page draw; waiting on the workers
-   * leaves the main thread free. The clock leads and the events follow, so what the clock has shown is the
-   * past: Pause stops the clock where it is and only the events up to it still run. When the events take
-   * longer than real time allows, the clock waits for them rather than skipping any.
+   * Move the clock shown by the wall time elapsed × speed. The clock leads and the events follow, so what the
+   * clock has shown is the past: Pause stops the clock where it is and only the events up to it still run. It
+   * runs ahead of the events by at most LAG_WALL_MS of wall time, then waits for them rather than skip any.
+   */
+  const moveClock = (current: LiveCluster, wall: number) => {
+    const elapsed = lastWall === null ? 0 : Math.min(100, wall - lastWall);
+    lastWall = wall;
+    const state = get();
+    if (state.paused || state.scrubMs !== null || state.clockMs - current.nowMs > Math.max(1, LAG_WALL_MS * state.speed)) return;
+    let target = state.clockMs + elapsed * state.speed;
+    const reachedStop = state.stopAtMs !== null && target >= state.stopAtMs;
+    if (reachedStop) target = state.stopAtMs!;
+    set({ clockMs: target, ...(reachedStop ? { paused: true, stopAtMs: null } : {}) });
+  };
+
+  /**
+   * Runs the events up to the clock shown, once a frame, for at most a slice of wall time, then lets the page
+   * draw; waiting on the workers leaves the main thread free. Now and then it fetches the state machines.
    */
   const pump = async (current: LiveCluster) => {
-    let lastWall = performance.now();
     while (cluster === current) {
-      const state = get();
       const wall = performance.now();
-      const elapsed = Math.min(100, wall - lastWall);
-      lastWall = wall;
-      let target = state.clockMs;
-      // The clock runs ahead of the events by at most LAG_WALL_MS of wall time, then waits for them.
-      if (!state.paused && state.scrubMs === null && target - current.nowMs <= Math.max(1, LAG_WALL_MS * state.speed)) {
-        target += elapsed * state.speed;
-        const reachedStop = state.stopAtMs !== null && target >= state.stopAtMs;
-        if (reachedStop) target = state.stopAtMs!;
-        set({ clockMs: target, ...(reachedStop ? { paused: true, stopAtMs: null } : {}) });
+      if (wall - lastMachineRefresh > MACHINE_REFRESH_MS) {
+        lastMachineRefresh = wall;
+        await current.refreshMachines();
+        if (cluster !== current) return;
       }
+      const target = get().clockMs;
       if (current.nowMs < Math.floor(target)) await current.advanceTo(target, performance.now() + PUMP_SLICE_MS, () => performance.now());
       if (cluster !== current) return;
       await nextFrame();
     }
   };
 
-  /** Draws: once a frame, publish the view if anything changed; now and then fetch the state machines. */
-  const draw = async (wall: number) => {
+  /**
+   * Once a frame: move the clock and publish what changed, in one task, so React draws the frame once (each
+   * task's store updates render together).
+   */
+  const draw = (wall: number) => {
     frame = requestAnimationFrame(draw);
     const current = cluster;
-    if (!current || drawing === current) return;
-    drawing = current;
+    if (!current) return;
     try {
-      if (wall - lastMachineRefresh > MACHINE_REFRESH_MS) {
-        lastMachineRefresh = wall;
-        await current.refreshMachines();
-        if (cluster !== current) return;
-      }
-      if (changed()) publish();
-      flushNarration();
+      moveClock(current, wall);
+      publish(true);
     } catch (error) {
-      if (cluster === current) fail(error); // a run replaced meanwhile may fail as it is stopped: no matter
-    } finally {
-      if (drawing === current) drawing = null;
+      if (cluster === current) fail(error);
     }
   };
 
@@ -177,12 +203,14 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     cancelAnimationFrame(frame);
     cluster?.dispose();
     cluster = null;
+    lastWall = null;
     narrate.length = 0;
     const scenario = options.scenario;
     set({
       status: 'starting',
       error: null,
       view: null,
+      panelView: null,
       history: [],
       narration: [],
       selection: null,
@@ -222,7 +250,6 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       await started.refreshMachines();
       if (cluster !== started) return;
       publish();
-      flushNarration();
       frame = requestAnimationFrame(draw);
       pump(started).catch((error: unknown) => {
         if (cluster === started) fail(error);
@@ -236,6 +263,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     status: 'starting',
     error: null,
     view: null,
+    panelView: null,
     clockMs: 0,
     speed: DEFAULT_SPEED,
     paused: false,
@@ -291,7 +319,6 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       }
       if (cluster !== current) return;
       publish();
-      flushNarration();
     },
 
     async fastForward(ms) {
@@ -302,7 +329,6 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       await current.advanceTo(target);
       if (cluster !== current) return;
       publish();
-      flushNarration();
     },
 
     scrubTo(ms) {
@@ -350,6 +376,16 @@ export function shownView(state: PlaygroundState): LiveView | null {
   return history[low] ?? state.view;
 }
 
+/** Whether the clock runs too fast to read the panels as they change: they redraw less often, and hold less. */
+export function panelsThrottled(state: PlaygroundState): boolean {
+  return !state.paused && state.scrubMs === null && state.speed >= PANEL_THROTTLE_SPEED;
+}
+
+/** The view the text panels draw at the moment shown: from the history when scrubbed, else the panels' view. */
+export function shownPanelView(state: PlaygroundState): LiveView | null {
+  return state.scrubMs === null ? state.panelView : shownView(state);
+}
+
 /** What the controls read from a view: which nodes there are, their status and role, the leader, the cut links. */
 export interface ClusterSummary {
   readonly nodes: readonly Pick<LiveNode, 'id' | 'status' | 'role'>[];
@@ -365,7 +401,7 @@ let summaryShown: { readonly key: string; readonly summary: ClusterSummary } | n
  * button's state could change, not every frame (React sets a form input's attributes again on every render).
  */
 export function shownSummary(state: PlaygroundState): ClusterSummary | null {
-  const view = shownView(state);
+  const view = shownPanelView(state);
   if (!view) return null;
   const cut = view.links.filter((link) => link.state !== 'up');
   const key = `${view.leader}|${view.nodes.map((n) => `${n.id}:${n.status}:${n.role}`).join(',')}|${cut.map((link) => link.state).join(',')}`;

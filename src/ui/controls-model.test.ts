@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { LiveNode, LiveView } from '../playground/live-cluster.ts';
-import { shownSummary, SPEEDS, type PlaygroundState } from '../playground/store.ts';
+import { panelsThrottled, shownPanelView, shownSummary, SPEEDS, type PlaygroundState } from '../playground/store.ts';
 import {
   availability,
   chosenNode,
@@ -47,7 +47,7 @@ function view(leader: number | null, nodes: LiveNode[]): LiveView {
 const cluster = view(2, [node(1), node(2, { role: 'leader' }), node(3, { status: 'down' })]);
 
 describe('shownSummary: what the controls redraw on', () => {
-  const live = (v: LiveView) => ({ view: v, scrubMs: null, history: [] }) as unknown as PlaygroundState;
+  const live = (v: LiveView) => ({ view: v, panelView: v, scrubMs: null, history: [] }) as unknown as PlaygroundState;
 
   test('the same object while the nodes, roles, leader and cut links stay the same, however the rest moves', () => {
     const first = shownSummary(live(cluster));
@@ -64,6 +64,26 @@ describe('shownSummary: what the controls redraw on', () => {
     const cut = shownSummary(live({ ...cluster, links: [{ a: 1, b: 2, state: 'down' }] }));
     expect(cut?.links).toEqual([{ state: 'down' }]);
     expect(shownSummary(live({ ...cluster, leader: null }))?.leader).toBeNull();
+  });
+});
+
+describe('the panels view', () => {
+  const state = (overrides: Partial<PlaygroundState>) =>
+    ({ view: cluster, panelView: cluster, scrubMs: null, history: [cluster], paused: false, speed: 1, ...overrides }) as PlaygroundState;
+
+  test('redraws less often only while the clock runs at a pace too fast to read', () => {
+    expect(panelsThrottled(state({ speed: 1 }))).toBe(true);
+    expect(panelsThrottled(state({ speed: 0.05 }))).toBe(false);
+    expect(panelsThrottled(state({ speed: 10, paused: true }))).toBe(false);
+    expect(panelsThrottled(state({ speed: 10, scrubMs: 0 }))).toBe(false);
+  });
+
+  test('is the panels own view live, and the moment scrubbed to in the past', () => {
+    const past = { ...cluster, nowMs: 5 };
+    const behind = { ...cluster, nowMs: 100 };
+    const now = { ...cluster, nowMs: 120 };
+    expect(shownPanelView(state({ view: now, panelView: behind }))).toBe(behind);
+    expect(shownPanelView(state({ view: now, panelView: behind, history: [past, behind, now], scrubMs: 7 }))).toBe(past);
   });
 });
 

@@ -1,14 +1,14 @@
 // The selected node's state, split as Figure 2 splits it: what survives a crash and what is lost; or the
 // selected message, every field of it, with a button to lose it on purpose.
 import type { LiveMessage, LiveNode, LiveView } from '../playground/live-cluster.ts';
-import { shownView, usePlayground } from '../playground/store.ts';
+import { shownPanelView, usePlayground } from '../playground/store.ts';
 import { describeDrop, describeMessageFields, describePersistent, type FieldValue } from './inspector-model.ts';
 import { formatNode, formatRemainingSeconds, formatSeconds, ROLE_NAME } from './panel-format.ts';
 import { RoleBadge } from './role-badge.tsx';
 import './panels.css';
 
 export function Inspector() {
-  const view = usePlayground(shownView);
+  const view = usePlayground(shownPanelView);
   const selection = usePlayground((s) => s.selection);
   let body;
   if (!view || selection === null) {

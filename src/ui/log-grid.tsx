@@ -3,7 +3,7 @@
 import { memo, useEffect, useRef, useState, type RefObject } from 'react';
 import type { NodeId } from '../core/types.ts';
 import type { LiveNode, LiveView } from '../playground/live-cluster.ts';
-import { shownView, usePlayground, type Selection } from '../playground/store.ts';
+import { shownPanelView, usePlayground, type Selection } from '../playground/store.ts';
 import {
   cellAt,
   chooseLogWindow,
@@ -33,7 +33,7 @@ const ONE_COLUMN_QUERY = '(max-width: 900px), (max-height: 640px)';
 const DETAILS_MIN_REM = 2.5;
 
 export function LogGrid() {
-  const view = usePlayground(shownView);
+  const view = usePlayground(shownPanelView);
   const selection = usePlayground((s) => s.selection);
   const ref = useRef<HTMLElement>(null);
   const fit = useGridFit(ref, view?.nodes.length ?? 0);

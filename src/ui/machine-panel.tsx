@@ -4,7 +4,7 @@ import { useState, type ReactNode } from 'react';
 import type { NodeId } from '../core/types.ts';
 import type { QueueLanes } from '../machines/task-queues.ts';
 import type { LiveView } from '../playground/live-cluster.ts';
-import { shownView, usePlayground } from '../playground/store.ts';
+import { shownPanelView, usePlayground } from '../playground/store.ts';
 import {
   chooseQueueSource,
   compareKv,
@@ -20,7 +20,7 @@ import { RoleBadge } from './role-badge.tsx';
 import './panels.css';
 
 export function MachinePanel() {
-  const view = usePlayground(shownView);
+  const view = usePlayground(shownPanelView);
   const selection = usePlayground((s) => s.selection);
   const [leases] = useState(() => new LeaseLengths());
   if (!view) return <section className="panel machine-panel" data-testid="machine-panel" aria-label="State machines" aria-busy="true" />;

@@ -2,13 +2,13 @@
 // narration's lines never say it. Today: a node that still believes it leads but cannot commit, and why
 // (leadership-model.ts).
 // A polite live region, always in the document so that screen readers follow it; empty when all is well.
-import { shownView, usePlayground } from '../playground/store.ts';
+import { shownPanelView, usePlayground } from '../playground/store.ts';
 import { standingNotes } from './leadership-model.ts';
 import './standing-notes.css';
 
 export function StandingNotes() {
   // A string, so that the clock moving every frame re-renders only when what it says changes.
-  const encoded = usePlayground((s) => JSON.stringify(standingNotes(shownView(s), { checkQuorum: s.config?.checkQuorum ?? false })));
+  const encoded = usePlayground((s) => JSON.stringify(standingNotes(shownPanelView(s), { checkQuorum: s.config?.checkQuorum ?? false })));
   const notes = JSON.parse(encoded) as ReturnType<typeof standingNotes>;
   return (
     <div className="standing-notes" data-testid="standing-notes" role="status" aria-live="polite">
