@@ -23,7 +23,7 @@ const STEP_MOMENTS_MAX = 10_000;
 /** How often (wall ms) the state machines are fetched from the workers. */
 const MACHINE_REFRESH_MS = 250;
 /**
- * At this pace and faster, the text panels (log grid, narration, inspector, machines) redraw at most every
+ * At this pace and faster, the text panels (log grid, narration, inspector, machines, controls) redraw at most every
  * PANEL_REFRESH_MS of wall time, while the ring moves every frame: at 1× a busy cluster changes every frame,
  * faster than anyone reads, and redrawing every panel each frame cost the clock its pace. Slower, or stopped,
  * they redraw with the ring.
