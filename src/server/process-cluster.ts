@@ -2,7 +2,7 @@
 // one data directory per node, kill -9 and restart, and optionally a FaultProxy on every directed link so that a
 // partition can be made and healed.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { FaultProxy } from './fault-proxy.ts';
@@ -25,22 +25,25 @@ export async function runCli(...args: string[]): Promise<{ code: number; stdout:
 
 const LOG_LINES_MAX = 200_000;
 
-/** Ports that were free a moment ago (bound all at once to port 0, then released). */
+// Ports are handed out below Linux's ephemeral range (32768–60999), which is where outgoing connections and
+// listen(0) take theirs: a port picked with listen(0) and released could be taken by any connection in the
+// meantime (the cause of a CI failure, "address already in use" while a node started). Each Vitest worker draws
+// from its own slice, and a process hands a port out again only after it has gone through its slice.
+const PORT_RANGE_START = 20_000;
+const PORT_SLICE = 1_000;
+const PORT_SLICES = 12;
+const workerSlice = Number(process.env['VITEST_POOL_ID'] ?? process.pid) % PORT_SLICES;
+let nextPortOffset = 0;
+
+/** `count` ports that are free now and that this process has not handed out lately. */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((done, fail) => {
-        server.once('error', fail);
-        server.listen(0, '127.0.0.1', () => done());
-      });
-    }
-    return servers.map((server) => (server.address() as AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));
+  const ports: number[] = [];
+  for (let tried = 0; ports.length < count; tried++) {
+    if (tried === PORT_SLICE) throw new Error(`no ${count} free ports in ${PORT_RANGE_START + workerSlice * PORT_SLICE}–${PORT_RANGE_START + (workerSlice + 1) * PORT_SLICE - 1}`);
+    const port = PORT_RANGE_START + workerSlice * PORT_SLICE + (nextPortOffset++ % PORT_SLICE);
+    if (await isPortFree(port)) ports.push(port);
   }
+  return ports;
 }
 
 /** Whether 127.0.0.1:port can be listened on now. */
