@@ -109,6 +109,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
   let published = { events: -1, clockMs: -1, machines: null as unknown };
 
   let panelsPublishedAt = -Infinity;
+  let narrationPublishedAt = -Infinity;
 
   /**
    * Publish the cluster's view, and keep it in the history if anything happened since the latest kept. The
@@ -123,8 +124,19 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     }
     const state = get();
     const wall = performance.now();
-    if (throttle && panelsThrottled(state) && wall - panelsPublishedAt < PANEL_REFRESH_MS) return;
-    panelsPublishedAt = wall;
+    if (throttle && panelsThrottled(state)) {
+      // The panels and the narration take turns, a frame apart: the log grid and the event log redrawn in one
+      // frame were more than a frame's work for 9 busy nodes (bench:ui).
+      if (wall - panelsPublishedAt >= PANEL_REFRESH_MS) {
+        panelsPublishedAt = wall;
+        if (state.panelView !== state.view) set({ panelView: state.view });
+      } else if (wall - narrationPublishedAt >= PANEL_REFRESH_MS) {
+        narrationPublishedAt = wall;
+        flushNarration();
+      }
+      return;
+    }
+    panelsPublishedAt = narrationPublishedAt = wall;
     if (state.panelView !== state.view) set({ panelView: state.view });
     flushNarration();
   };

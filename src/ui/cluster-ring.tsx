@@ -3,7 +3,7 @@
 // mends; the messages in flight, gliding between events; and partition by dragging a node into a group.
 // D3 computes the geometry (ring-geometry.ts); React owns the DOM.
 import { symbol, symbolTriangle } from 'd3';
-import { useEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent } from 'react';
 import type { NodeId } from '../core/types.ts';
 import type { LiveLink, LiveMessage, LiveNode, LiveView } from '../playground/live-cluster.ts';
 import { liveCluster, shownClock, shownView, usePlayground, type Selection } from '../playground/store.ts';
@@ -346,7 +346,8 @@ function StaleTag({ text, at, top }: { text: string; at: Point; top: number }) {
   );
 }
 
-function NodeShape({ role, down, stale = false, radius, extent }: { role: LiveNode['role']; down: boolean; stale?: boolean; radius: number; extent: number }) {
+/** Redrawn when the role or status changes, not with the timer around it every frame. */
+const NodeShape = memo(function NodeShape({ role, down, stale = false, radius, extent }: { role: LiveNode['role']; down: boolean; stale?: boolean; radius: number; extent: number }) {
   if (down) {
     const x = radius * 0.62;
     return (
@@ -389,7 +390,7 @@ function NodeShape({ role, down, stale = false, radius, extent }: { role: LiveNo
         </g>
       );
   }
-}
+});
 
 function VoteTally({ node, tally, top, clusterSize }: { node: LiveNode; tally: { granted: number; total: number; label: string }; top: number; clusterSize: number }) {
   const voters = node.voters.length > 0 ? node.voters : Array.from({ length: clusterSize }, (_, i) => i + 1);
@@ -480,7 +481,25 @@ function DropZoneLabels({ zones, layout, hovered, groups, ids }: { zones: readon
 
 // ---- Links ----------------------------------------------------------------------------------------------------
 
-function RingLink({ link, layout, working }: { link: LiveLink; layout: RingLayout; working: Direction | null }) {
+interface RingLinkProps {
+  readonly link: LiveLink;
+  readonly layout: RingLayout;
+  readonly working: Direction | null;
+}
+
+/** Links change only when cut or healed: redrawn then, not every frame (36 of them at 9 nodes). */
+const RingLink = memo(
+  RingLinkDrawing,
+  (before: RingLinkProps, after: RingLinkProps) =>
+    before.layout === after.layout &&
+    before.link.a === after.link.a &&
+    before.link.b === after.link.b &&
+    before.link.state === after.link.state &&
+    before.working?.from === after.working?.from &&
+    before.working?.to === after.working?.to,
+);
+
+function RingLinkDrawing({ link, layout, working }: RingLinkProps) {
   const p = layout.places.get(link.a);
   const q = layout.places.get(link.b);
   if (!p || !q) return null;
@@ -569,19 +588,32 @@ function RingMessage(props: { message: LiveMessage; clockMs: number; layout: Rin
           }
         : {})}
     >
+      <MessageBody message={message} title={title} selected={selected} angleDegrees={place.angleDegrees} />
+    </g>
+  );
+}
+
+/**
+ * What a message looks like: fixed from its send to its delivery (a loss makes a new LiveMessage), so only the
+ * group around it, which moves it, is redrawn each frame.
+ */
+const MessageBody = memo(function MessageBody({ message, title, selected, angleDegrees }: { message: LiveMessage; title: string; selected: boolean; angleDegrees: number }) {
+  const glyph = messageGlyph(message.message);
+  return (
+    <>
       <title>{title}</title>
       <circle className="message-focus" r={21} />
       {selected && <circle className="message-selected" r={19} />}
-      <GlyphShape glyph={glyph} angleDegrees={place.angleDegrees} />
+      <GlyphShape glyph={glyph} angleDegrees={angleDegrees} />
       {glyph.outcome && (
         <text className={`outcome outcome-${glyph.outcome}`} y={5} textAnchor="middle">
           {glyph.outcome === 'ok' ? '✓' : '✗'}
         </text>
       )}
-      {dropped && <path className="dropped-cross" d="M-9,-9L9,9M9,-9L-9,9" />}
-    </g>
+      {message.dropped && <path className="dropped-cross" d="M-9,-9L9,9M9,-9L-9,9" />}
+    </>
   );
-}
+});
 
 function GlyphShape({ glyph, angleDegrees }: { glyph: ReturnType<typeof messageGlyph>; angleDegrees: number }) {
   const scale = glyph.response ? 0.85 : 1;

@@ -1,6 +1,6 @@
 // Every node's log, one row per node and one column per index, so that the rows line up and a reader sees
 // where logs agree, where they diverge (§5.3) and how far each node has committed and applied (§5.4).
-import { memo, useEffect, useRef, useState, type RefObject } from 'react';
+import { memo, useDeferredValue, useEffect, useRef, useState, type RefObject } from 'react';
 import type { NodeId } from '../core/types.ts';
 import type { LiveNode, LiveView } from '../playground/live-cluster.ts';
 import { shownPanelView, usePlayground, type Selection } from '../playground/store.ts';
@@ -33,7 +33,8 @@ const ONE_COLUMN_QUERY = '(max-width: 900px), (max-height: 640px)';
 const DETAILS_MIN_REM = 2.5;
 
 export function LogGrid() {
-  const view = usePlayground(shownPanelView);
+  // Drawn in the background, in slices that let the ring's frames through (a busy 9-node grid is a frame's work).
+  const view = useDeferredValue(usePlayground(shownPanelView));
   const selection = usePlayground((s) => s.selection);
   const ref = useRef<HTMLElement>(null);
   const fit = useGridFit(ref, view?.nodes.length ?? 0);
