@@ -22,6 +22,7 @@ import {
 } from './client-commands.ts';
 import { clusterCommand } from './cluster-command.ts';
 import { fuzzCommand } from './fuzz-command.ts';
+import { lessonCommand } from './lesson-command.ts';
 import { nodeCommand } from './node-command.ts';
 import { simCommand } from './sim-command.ts';
 
@@ -35,6 +36,7 @@ export interface Command {
 export const commands: Record<string, Command> = {
   sim: simCommand,
   fuzz: fuzzCommand,
+  lesson: lessonCommand,
   bench: benchCommand,
   node: nodeCommand,
   cluster: clusterCommand,

@@ -1,4 +1,24 @@
 // The scenario file (SPEC §3): one JSON format for the browser, the simulator, lessons and tests.
+import {
+  countUtf8Bytes,
+  describeValue,
+  fail,
+  field,
+  fieldPath,
+  isRecord,
+  readBoolean,
+  readObject,
+  readRatio,
+  readText,
+  readWhole,
+  readWholeAtLeast,
+  rejectUnknownFields,
+  ScenarioError,
+} from './json-fields.ts';
+
+import { readLesson, type Lesson } from './lesson-format.ts';
+
+export { ScenarioError } from './json-fields.ts';
 
 export interface SimConfig {
   /** A follower's election timeout is drawn from [min, max] each time its timer restarts (§5.2). */
@@ -85,6 +105,9 @@ export type ScenarioAction = { atMs: number } & (
 
 export type ActionName = ScenarioAction['do'];
 
+/** An action without its time: what a learner or a button does now. */
+export type ActionBody = ScenarioAction extends infer A ? (A extends ScenarioAction ? Omit<A, 'atMs'> : never) : never;
+
 export interface Scenario {
   version: 1;
   /** One line saying what the scenario shows. */
@@ -94,6 +117,8 @@ export interface Scenario {
   config: SimConfig;
   actions: ScenarioAction[];
   runUntilMs: number;
+  /** A lesson's steps (SPEC §8): what to look at, ask and do along the run. */
+  lesson?: Lesson;
 }
 
 export const NODES_MAX = 9;
@@ -120,21 +145,10 @@ export const ACTIONS_MAX = 100_000;
 /** How deeply an `enqueue` payload may nest arrays and objects. */
 export const PAYLOAD_DEPTH_MAX = 64;
 
-export class ScenarioError extends Error {
-  override name = 'ScenarioError';
-
-  constructor(
-    readonly path: string,
-    readonly detail: string,
-  ) {
-    super(`${path}: ${detail}`);
-  }
-}
-
 /** The path used for the file as a whole: JSON syntax errors, a top level that is not an object. */
 const FILE_PATH = '(file)';
 
-const SCENARIO_FIELDS = ['version', 'description', 'seed', 'nodes', 'config', 'actions', 'runUntilMs'] as const;
+const SCENARIO_FIELDS = ['version', 'description', 'seed', 'nodes', 'config', 'actions', 'runUntilMs', 'lesson'] as const;
 
 /** The fields of each action besides `atMs` and `do`, in the order they are written out. */
 const ACTION_FIELDS = {
@@ -165,122 +179,6 @@ const ACTION_FIELDS = {
 export const ACTION_NAMES = Object.keys(ACTION_FIELDS) as ActionName[];
 export const SIM_CONFIG_KEYS = Object.keys(DEFAULT_SIM_CONFIG) as (keyof SimConfig)[];
 
-// ---- rendering what was found ----
-
-const RENDERED_CHARACTERS_MAX = 80;
-
-/** How a found value reads after "got": JSON for JSON values, "nothing" when the field is missing. */
-function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'symbol') return 'a symbol';
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    text = undefined; // a cycle
-  }
-  if (text === undefined) return Array.isArray(value) ? 'an array' : 'an object';
-  return text.length > RENDERED_CHARACTERS_MAX ? `${text.slice(0, RENDERED_CHARACTERS_MAX - 3)}...` : text;
-}
-
-function fail(path: string, expected: string, found: unknown): never {
-  throw new ScenarioError(path, `expected ${expected}, got ${describeValue(found)}`);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.prototype.toString.call(value) === '[object Object]'
-  );
-}
-
-function fieldPath(parent: string, key: string): string {
-  const name = /^[A-Za-z_$][\w$-]*$/.test(key) ? key : JSON.stringify(key);
-  if (parent === '') return name;
-  return name.startsWith('"') ? `${parent}[${name}]` : `${parent}.${name}`;
-}
-
-function readObject(value: unknown, path: string, expected = 'an object'): Record<string, unknown> {
-  if (!isRecord(value)) fail(path, expected, value);
-  return value;
-}
-
-/** Unknown fields are errors, not silently ignored (SPEC §3). */
-function rejectUnknownFields(record: Record<string, unknown>, allowed: readonly string[], path: string): void {
-  for (const key of Object.keys(record)) {
-    if (!allowed.includes(key)) {
-      const names = [...allowed].sort().join(', ');
-      throw new ScenarioError(fieldPath(path, key), `unknown field (expected one of ${names})`);
-    }
-  }
-}
-
-/** A field's value; an explicit `undefined` counts as missing. `__proto__` and friends are never read. */
-function field(record: Record<string, unknown>, key: string): unknown {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
-}
-
-// ---- numbers, strings, booleans ----
-
-function describeWholeRange(min: number, max: number): string {
-  return `a whole number from ${min} to ${max}`;
-}
-
-function readWhole(value: unknown, path: string, min: number, max: number, expected?: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    fail(path, expected ?? describeWholeRange(min, max), value);
-  }
-  return value + 0; // -0 becomes 0
-}
-
-function readWholeAtLeast(value: unknown, path: string, min: number): number {
-  return readWhole(value, path, min, Number.MAX_SAFE_INTEGER, `a whole number >= ${min}`);
-}
-
-function readRatio(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
-    fail(path, 'a number from 0 to 1', value);
-  }
-  return value + 0;
-}
-
-function readBoolean(value: unknown, path: string): boolean {
-  if (typeof value !== 'boolean') fail(path, 'true or false', value);
-  return value;
-}
-
-function countCharacters(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
-}
-
-function countUtf8Bytes(text: string): number {
-  let bytes = 0;
-  for (const character of text) {
-    const code = character.codePointAt(0)!;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-  }
-  return bytes;
-}
-
-/** A string of 1 (or 0) to `max` characters; a too-long string is described by its length, not printed. */
-function readText(value: unknown, path: string, options: { nonEmpty: boolean; charactersMax: number }): string {
-  const expected = options.nonEmpty
-    ? `a non-empty string of at most ${options.charactersMax} characters`
-    : `a string of at most ${options.charactersMax} characters`;
-  if (typeof value !== 'string' || (options.nonEmpty && value === '')) fail(path, expected, value);
-  const characters = countCharacters(value);
-  if (characters > options.charactersMax) {
-    throw new ScenarioError(path, `expected ${expected}, got a string of ${characters} characters`);
-  }
-  return value;
-}
 
 function readValueText(value: unknown, path: string): string {
   const expected = `a string of at most ${VALUE_BYTES_MAX} bytes (64 KiB)`;
@@ -626,6 +524,20 @@ export function parseScenario(input: unknown): Scenario {
   const runUntilMs = readWhole(field(record, 'runUntilMs'), 'runUntilMs', 1, RUN_UNTIL_MS_MAX);
   const context: ActionContext = { nodeCount: nodes, config: copyConfig(config), runUntilMs };
   const actions = readActions(field(record, 'actions'), context);
+  const lessonFound = field(record, 'lesson');
+  const lesson =
+    lessonFound === undefined
+      ? undefined
+      : readLesson(lessonFound, 'lesson', {
+          nodeCount: context.nodeCount,
+          readAction: (value, path) => {
+            const action = readObject(value, path);
+            if (Object.hasOwn(action, 'atMs')) throw new ScenarioError(`${path}.atMs`, 'unknown field: the learner acts when the step waits for it, not at a set time');
+            // Checked as if at the end of the scripted actions; its time is the step's.
+            const { atMs: _, ...body } = readAction({ ...action, atMs: runUntilMs }, path, { ...context, config: copyConfig(context.config) }, undefined);
+            return body as ActionBody;
+          },
+        });
 
   // Fields in the order of SPEC §3's example; formatScenario writes them in this order.
   return {
@@ -636,6 +548,7 @@ export function parseScenario(input: unknown): Scenario {
     config,
     actions,
     runUntilMs,
+    ...(lesson === undefined ? {} : { lesson }),
   };
 }
 
@@ -661,6 +574,16 @@ function formatInline(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A lesson block: its fields one a line, each step one a line, at the indentation of a top-level field. */
+function formatLesson(lesson: Lesson): string {
+  const fields = Object.entries(lesson).map(([key, value]) => {
+    if (key !== 'steps') return `    ${JSON.stringify(key)}: ${formatInline(value)}`;
+    const steps = (value as Lesson['steps']).map((step) => `      ${formatInline(step)}`);
+    return `    "steps": [\n${steps.join(',\n')}\n    ]`;
+  });
+  return `{\n${fields.join(',\n')}\n  }`;
+}
+
 /**
  * The canonical text of a scenario, laid out like SPEC §3's example: 2-space indentation, one config key and
  * one action per line, fields in a fixed order, a final newline. The scenario is validated (and normalized) first,
@@ -677,6 +600,8 @@ export function formatScenario(s: Scenario): string {
     } else if (key === 'actions' && (value as ScenarioAction[]).length > 0) {
       const items = (value as ScenarioAction[]).map((action) => `    ${formatInline(action)}`);
       lines.push(`  ${name}: [\n${items.join(',\n')}\n  ]`);
+    } else if (key === 'lesson') {
+      lines.push(`  ${name}: ${formatLesson(value as Lesson)}`);
     } else {
       lines.push(`  ${name}: ${formatInline(value)}`);
     }

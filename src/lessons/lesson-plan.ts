@@ -1,0 +1,115 @@
+// Plays a lesson headless (SPEC §8): each step runs until its `until`, the learner's actions are done for them,
+// and every claim is judged where its step ends. The result is the lesson's plan: where each step starts and
+// ends, what each question's answer turned out to be, and any claim that did not hold. The page plays the same
+// steps on its live cluster and stops where the plan says, so that what it reveals is what the plan found.
+import type { EventMatch, Lesson, LessonStep } from '../sim/lesson-format.ts';
+import { createScenarioSimulation } from '../sim/run-scenario.ts';
+import type { Scenario, ScenarioAction } from '../sim/scenario.ts';
+import type { TraceEvent } from '../sim/trace.ts';
+import { judge, matchesEvent, simulationFacts, type ClusterFacts, type Verdict } from './claims.ts';
+
+export type LessonScenario = Scenario & { readonly lesson: Lesson };
+
+export interface StepOutcome {
+  /** The virtual ms the step starts and ends at: every event up to and including `endMs` has run by its end. */
+  readonly startMs: number;
+  readonly endMs: number;
+  /** For a step that waits for the learner: the action as done, one millisecond after the step starts. */
+  readonly action?: ScenarioAction;
+  readonly check?: Verdict;
+  /** For an `ask`: each choice's verdict, and the one that held (when exactly one did). */
+  readonly choices?: readonly Verdict[];
+  readonly answer?: number;
+}
+
+export interface LessonProblem {
+  /** 0-based. */
+  readonly step: number;
+  readonly message: string;
+}
+
+export interface LessonPlan {
+  /** One per step reached: a step whose `until` never came ends the plan. */
+  readonly steps: readonly StepOutcome[];
+  readonly problems: readonly LessonProblem[];
+}
+
+export function planLesson(scenario: LessonScenario): LessonPlan {
+  let waiting: ((event: TraceEvent) => boolean) | null = null;
+  let matched = false;
+  const sim = createScenarioSimulation(scenario, {
+    checkSafety: true,
+    onTrace: (event) => {
+      if (waiting && !matched && waiting(event)) matched = true;
+    },
+  });
+  const steps: StepOutcome[] = [];
+  const problems: LessonProblem[] = [];
+  for (const [index, step] of scenario.lesson.steps.entries()) {
+    const startMs = sim.now;
+    const problem = (message: string) => problems.push({ step: index, message });
+    let action: ScenarioAction | undefined;
+    const until = step.until;
+    if (until && 'event' in until) {
+      const match = until as EventMatch;
+      waiting = (event) => matchesEvent(match, event);
+      matched = false;
+      sim.runUntil(scenario.runUntilMs, () => matched);
+      waiting = null;
+      if (!matched) {
+        problem(`no ${describeMatch(match)} happened by runUntilMs (${scenario.runUntilMs} ms)`);
+        break;
+      }
+      sim.runUntil(sim.now); // the rest of that millisecond, as the page pauses on whole milliseconds
+    } else if (until && 'user' in until) {
+      // As the page does it: one millisecond after the moment it is paused on.
+      action = { ...until.user, atMs: startMs + 1 } as ScenarioAction;
+      sim.schedule(action);
+      sim.runUntil(action.atMs);
+    } else if (until) {
+      const { atMs } = until as { readonly atMs: number };
+      if (atMs < startMs) {
+        problem(`until.atMs ${atMs} is before the step starts (${startMs} ms)`);
+        break;
+      }
+      sim.runUntil(atMs);
+    }
+    steps.push({ startMs, endMs: sim.now, ...(action ? { action } : {}), ...judgeStep(step, simulationFacts(sim), problem) });
+  }
+  return { steps, problems };
+}
+
+/** The step's claims and, for a question, its choices, judged where it ends. */
+export function judgeStep(step: LessonStep, facts: ClusterFacts, problem: (message: string) => void = () => undefined): Pick<StepOutcome, 'check' | 'choices' | 'answer'> {
+  const outcome: { check?: Verdict; choices?: Verdict[]; answer?: number } = {};
+  if (step.check) {
+    outcome.check = judge(step.check, facts);
+    if (!outcome.check.holds) problem(`its check does not hold: ${outcome.check.failures.join('; ')}`);
+  }
+  if ('ask' in step) {
+    outcome.choices = step.choices.map((choice) => judge(choice.check, facts));
+    const held = outcome.choices.flatMap((verdict, i) => (verdict.holds ? [i] : []));
+    if (held.length === 1) outcome.answer = held[0]!;
+    else {
+      const which = held.length === 0 ? 'none of its choices holds' : `${held.length} of its choices hold (${held.map((i) => `"${step.choices[i]!.text}"`).join(', ')})`;
+      problem(`exactly one choice must hold when it ends, but ${which}`);
+    }
+  }
+  return outcome;
+}
+
+/** The lesson's run up to the start of step `index`: its file's actions, the learner's so far, paused there. */
+export function scenarioAtStep(scenario: LessonScenario, plan: LessonPlan, index: number): LessonScenario {
+  const reached = plan.steps[index];
+  if (!reached) throw new Error(`step ${index + 1} is not in the plan (it has ${plan.steps.length})`);
+  const learner = plan.steps.slice(0, index).flatMap((step) => (step.action ? [step.action] : []));
+  const actions = [...scenario.actions, ...learner].sort((a, b) => a.atMs - b.atMs);
+  return { ...scenario, actions, runUntilMs: Math.max(1, reached.startMs) };
+}
+
+export function describeMatch(match: Record<string, unknown>): string {
+  const fields = Object.entries(match)
+    .filter(([key]) => key !== 'event')
+    .map(([key, value]) => `${key} ${JSON.stringify(value)}`);
+  return `${String(match['event'])} event${fields.length > 0 ? ` with ${fields.join(', ')}` : ''}`;
+}
