@@ -133,7 +133,7 @@ test("a teaching switch that breaks safety raises the checker's alarm", async ({
   await page.goto('/?seed=1&speed=2');
   await leaderId(page);
   await expect(page.getByTestId('safety-alarm')).toHaveCount(0);
-  await page.getByLabel('Lesson').selectOption('figure-8-unsafe-commit');
+  await page.getByLabel('Scenario').selectOption('figure-8-unsafe-commit');
   await page.getByRole('button', { name: 'Open', exact: true }).click();
   await expect(page.getByTestId('description')).toHaveText(parseScenarioText(scenarioText('figure-8-unsafe-commit.json')).description!);
   const alarm = page.getByTestId('safety-alarm');
@@ -225,7 +225,7 @@ test('keyboard shortcuts: ? shows them, space pauses, a digit selects a node, c 
   await expect(node(page, 3)).toHaveAttribute('data-status', 'down');
 });
 
-test('arrow keys move between the detail tabs; a lesson chosen with the arrow keys waits for Open', async ({ page }) => {
+test('arrow keys move between the detail tabs; a scenario chosen with the arrow keys waits for Open', async ({ page }) => {
   await page.goto('/?seed=11&speed=1');
   await leaderId(page);
   const tab = (name: string) => page.getByRole('tab', { name });
@@ -241,11 +241,11 @@ test('arrow keys move between the detail tabs; a lesson chosen with the arrow ke
   await expect(tab('What happened')).toHaveAttribute('tabindex', '0');
   await expect(tab('Inspector')).toHaveAttribute('tabindex', '-1');
 
-  // The old picker opened a lesson on every change, in the same event: the value having changed is enough.
-  await page.getByLabel('Lesson').focus();
+  // The old picker opened a scenario on every change, in the same event: the value having changed is enough.
+  await page.getByLabel('Scenario').focus();
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowDown');
-  await expect(page.getByLabel('Lesson')).not.toHaveValue('');
+  await expect(page.getByLabel('Scenario')).not.toHaveValue('');
   expect(new URL(page.url()).hash).toBe('');
   await expect(page.getByTestId('description')).toHaveCount(0);
   await page.getByRole('button', { name: 'Open', exact: true }).click();

@@ -4,7 +4,8 @@
 // steps on its live cluster and stops where the plan says, so that what it reveals is what the plan found.
 import type { EventMatch, Lesson, LessonStep } from '../sim/lesson-format.ts';
 import { createScenarioSimulation } from '../sim/run-scenario.ts';
-import type { Scenario, ScenarioAction } from '../sim/scenario.ts';
+import type { NodeId } from '../core/types.ts';
+import type { ActionBody, Scenario, ScenarioAction } from '../sim/scenario.ts';
 import type { TraceEvent } from '../sim/trace.ts';
 import { judge, matchesEvent, simulationFacts, type ClusterFacts, type Verdict } from './claims.ts';
 
@@ -112,4 +113,67 @@ export function describeMatch(match: Record<string, unknown>): string {
     .filter(([key]) => key !== 'event')
     .map(([key, value]) => `${key} ${JSON.stringify(value)}`);
   return `${String(match['event'])} event${fields.length > 0 ? ` with ${fields.join(', ')}` : ''}`;
+}
+
+const CLIENT_ACTIONS: ReadonlySet<string> = new Set(['put', 'get', 'delete', 'cas', 'enqueue', 'claim', 'ack', 'nack']);
+
+/**
+ * Whether the learner's action is the one a step waits for: every field the step gives, alike. "leader" stands
+ * for whichever node leads now; a partition's groups may come in any order; a client request the step sends to
+ * the leader (no `node`) must go to the leader.
+ */
+export function learnerActionMatches(expected: ActionBody, actual: ActionBody, leader: NodeId | null): boolean {
+  if (expected.do !== actual.do) return false;
+  const given = actual as Record<string, unknown>;
+  const sameNode = (want: unknown, got: unknown) => (want === 'leader' ? got === 'leader' || (leader !== null && got === leader) : got === want || (got === 'leader' && want === leader));
+  for (const [key, want] of Object.entries(expected)) {
+    if (key === 'do') continue;
+    const got = given[key];
+    if (key === 'groups') {
+      if (!sameGroups(want as number[][], got)) return false;
+    } else if (key === 'node' || key === 'to') {
+      if (!sameNode(want, got)) return false;
+    } else if (JSON.stringify(want) !== JSON.stringify(got)) {
+      return false;
+    }
+  }
+  if (CLIENT_ACTIONS.has(expected.do) && !('node' in expected) && given['node'] !== undefined && !sameNode('leader', given['node'])) return false;
+  return true;
+}
+
+function sameGroups(want: readonly (readonly number[])[], got: unknown): boolean {
+  if (!Array.isArray(got) || got.length !== want.length) return false;
+  const key = (groups: readonly (readonly number[])[]) => groups.map((group) => [...group].sort((a, b) => a - b).join(',')).sort().join('|');
+  return key(want) === key(got as number[][]);
+}
+
+/** The learner's action in words, for a step that waits for it. */
+export function describeLearnerAction(action: ActionBody): string {
+  const node = (ref: unknown) => (ref === 'leader' ? 'the leader' : `S${String(ref)}`);
+  switch (action.do) {
+    case 'crash':
+      return `crash ${node(action.node)}`;
+    case 'restart':
+      return `restart ${node(action.node)}`;
+    case 'timeout':
+      return `make ${node(action.node)} time out`;
+    case 'put':
+      return `put ${action.key} = ${action.value}`;
+    case 'get':
+      return `get ${action.key}`;
+    case 'snapshot':
+      return `make ${node(action.node)} take a snapshot`;
+    case 'transfer':
+      return `transfer leadership to ${node(action.to)}`;
+    case 'partition':
+      return `partition the cluster into ${action.groups.map((group) => `{${group.map((id) => `S${id}`).join(' ')}}`).join(' and ')}`;
+    case 'heal':
+      return 'heal the network';
+    case 'add-node':
+      return 'add a server';
+    case 'remove-node':
+      return `remove ${node(action.node)}`;
+    default:
+      return action.do;
+  }
 }

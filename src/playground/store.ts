@@ -48,6 +48,23 @@ export interface StartOptions {
   /** A scenario to replay: its actions run at their times and the clock pauses at its runUntilMs. */
   readonly scenario?: Scenario;
   readonly paused?: boolean;
+  /** Run the scenario's actions at once up to this virtual ms and stop there (a lesson's step), rather than play it to its runUntilMs. */
+  readonly fastForwardTo?: number;
+}
+
+/**
+ * A say on the learner's actions (a lesson's): null lets an action through, a sentence refuses it and is shown
+ * as the notice. `after` hears of each action done, once the cluster has run it.
+ */
+export interface ActionGate {
+  admit(action: Action): string | null;
+  after(action: Action): void;
+}
+
+let gate: ActionGate | null = null;
+
+export function setActionGate(next: ActionGate | null): void {
+  gate = next;
 }
 
 export interface PlaygroundState {
@@ -290,10 +307,15 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     notice: null,
     description: null,
 
-    start: (options) => launch(options),
+    start: (options) => launch(options, options.fastForwardTo),
 
     async act(action) {
       if (!cluster) return;
+      const refusal = gate?.admit(action) ?? null;
+      if (refusal !== null) {
+        set({ notice: refusal });
+        return;
+      }
       const state = get();
       if (state.scrubMs !== null && state.scrubMs < cluster.nowMs) {
         // Acting in the past forks the run: replay it up to the moment shown, then act there.
@@ -306,6 +328,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       if (!live) return;
       await live.act(action, get().clockMs);
       set({ clockMs: Math.max(get().clockMs, live.nowMs), scrubMs: null }); // the next frame draws it
+      if (cluster === live) gate?.after(action);
     },
 
     setSpeed: (speed) => set({ speed }),

@@ -132,9 +132,10 @@ const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,47}$/;
 
 /** What the lesson reader needs from the scenario around it. */
 export interface LessonContext {
-  readonly nodeCount: number;
-  /** Reads a learner's action: a scenario action without `atMs`. */
-  readonly readAction: (value: unknown, path: string) => ActionBody;
+  /** Grows as the learner's steps add servers. */
+  nodeCount: number;
+  /** Reads a learner's action: a scenario action without `atMs`, in a cluster of `nodeCount` servers. */
+  readonly readAction: (value: unknown, path: string, nodeCount: number) => ActionBody;
 }
 
 export function readLesson(value: unknown, path: string, context: LessonContext): Lesson {
@@ -153,7 +154,9 @@ export function readLesson(value: unknown, path: string, context: LessonContext)
   if (!Array.isArray(stepsFound) || stepsFound.length === 0 || stepsFound.length > LESSON_STEPS_MAX) {
     fail(`${path}.steps`, `an array of 1 to ${LESSON_STEPS_MAX} steps`, stepsFound);
   }
-  const steps = stepsFound.map((step, i) => readStep(step, `${path}.steps[${i}]`, context));
+  // A server the learner adds may be named from the step that adds it on.
+  const growing = { ...context };
+  const steps = stepsFound.map((step, i) => readStep(step, `${path}.steps[${i}]`, growing));
   return { id, title, paper, order, ...(speedFound === undefined ? {} : { speed: speedFound as number }), steps };
 }
 
@@ -172,9 +175,11 @@ function readStep(value: unknown, path: string, context: LessonContext): LessonS
   const showFound = field(record, 'show');
   const untilFound = field(record, 'until');
   const checkFound = field(record, 'check');
+  const until = untilFound === undefined ? undefined : readUntil(untilFound, `${path}.until`, context);
+  if (until && 'user' in until && (until.user as ActionBody).do === 'add-node') context.nodeCount++;
   const rest = {
     ...(showFound === undefined ? {} : { show: readShow(showFound, `${path}.show`, context) }),
-    ...(untilFound === undefined ? {} : { until: readUntil(untilFound, `${path}.until`, context) }),
+    ...(until === undefined ? {} : { until }),
     ...(checkFound === undefined ? {} : { check: readClaims(checkFound, `${path}.check`, context) }),
   };
   if (say !== undefined) {
@@ -267,7 +272,7 @@ function readUntil(value: unknown, path: string, context: LessonContext): Lesson
   }
   if (kinds[0] === 'user') {
     rejectUnknownFields(record, ['user'], path);
-    return { user: context.readAction(field(record, 'user'), `${path}.user`) };
+    return { user: context.readAction(field(record, 'user'), `${path}.user`, context.nodeCount) };
   }
   const event = field(record, 'event');
   if (typeof event !== 'string' || !Object.hasOwn(EVENT_FIELDS, event)) fail(`${path}.event`, `one of ${EVENT_NAMES.join(', ')}`, event);
@@ -352,4 +357,10 @@ function readNodeClaim(value: unknown, path: string, context: LessonContext): No
   const voters = field(record, 'voters');
   if (voters !== undefined) claim.voters = readList(voters, `${path}.voters`, 'node ids', (item, p) => readWhole(item, p, 1, 9));
   return claim;
+}
+
+/** The action a step waits for the learner to do, if it waits for one. */
+export function learnerAction(step: LessonStep): ActionBody | null {
+  const until = step.until;
+  return until !== undefined && 'user' in until && !('event' in until) ? (until.user as ActionBody) : null;
 }

@@ -251,14 +251,14 @@ describe('parseScenario: top-level errors', () => {
 
   it('rejects unknown top-level fields, listing the known ones', () => {
     expect(() => parseScenario(file([], { node: 5 }))).toThrow(
-      'node: unknown field (expected one of actions, config, description, nodes, runUntilMs, seed, version)',
+      'node: unknown field (expected one of actions, config, description, lesson, nodes, runUntilMs, seed, version)',
     );
   });
 
   it('reports an unknown field before the problems it may cause', () => {
     expectMessage(
       () => parseScenario({ version: 1, seed: 1, nodes: 3, runUntilMS: 10 }),
-      'runUntilMS: unknown field (expected one of actions, config, description, nodes, runUntilMs, seed, version)',
+      'runUntilMS: unknown field (expected one of actions, config, description, lesson, nodes, runUntilMs, seed, version)',
     );
   });
 

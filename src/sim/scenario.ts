@@ -530,11 +530,11 @@ export function parseScenario(input: unknown): Scenario {
       ? undefined
       : readLesson(lessonFound, 'lesson', {
           nodeCount: context.nodeCount,
-          readAction: (value, path) => {
+          readAction: (value, path, nodeCount) => {
             const action = readObject(value, path);
             if (Object.hasOwn(action, 'atMs')) throw new ScenarioError(`${path}.atMs`, 'unknown field: the learner acts when the step waits for it, not at a set time');
             // Checked as if at the end of the scripted actions; its time is the step's.
-            const { atMs: _, ...body } = readAction({ ...action, atMs: runUntilMs }, path, { ...context, config: copyConfig(context.config) }, undefined);
+            const { atMs: _, ...body } = readAction({ ...action, atMs: runUntilMs }, path, { ...context, nodeCount, config: copyConfig(context.config) }, undefined);
             return body as ActionBody;
           },
         });

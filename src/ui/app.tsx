@@ -1,16 +1,18 @@
 // The playground page: a live cluster (each node in its own Web Worker) drawn on a ring, its logs and state
 // machines, the narration of every decision, and the controls. The URL sets the run (SPEC §7):
 // `/?seed=42&nodes=5&speed=0.01&paused=1`, or `/#scenario=<base64url>` to replay a scenario file; `?present=1`
-// opens it in presentation mode.
+// opens it in presentation mode; `?lesson=ID&step=N` opens a lesson at a step (SPEC §8).
 import { useEffect, useState, type KeyboardEvent } from 'react';
 import { parseScenarioText, NODES_MAX, type Scenario } from '../sim/scenario.ts';
 import type { Violation } from '../sim/safety-checker.ts';
+import { useLesson } from '../playground/lesson-store.ts';
 import { DEFAULT_SPEED, liveCluster, shownClock, usePlayground, type StartOptions } from '../playground/store.ts';
 import { Captions } from './captions.tsx';
 import { ClusterRing } from './cluster-ring.tsx';
 import { ClientControls, ClusterSettings, NodeControls, PaceControls, RunControls, ScenarioControls } from './controls.tsx';
 import { EventLog } from './event-log.tsx';
 import { Inspector } from './inspector.tsx';
+import { LessonPanel, LessonsButton } from './lesson-panel.tsx';
 import { usePresentation } from './legibility.ts';
 import { LogGrid } from './log-grid.tsx';
 import { MachinePanel } from './machine-panel.tsx';
@@ -19,8 +21,8 @@ import { ShortcutsOverlay, useShortcuts } from './shortcuts.tsx';
 import { StandingNotes } from './standing-notes.tsx';
 import './app.css';
 
-/** The shipped lessons (scenarios/*.json), by file name. */
-const LESSONS: Record<string, string> = Object.fromEntries(
+/** The shipped scenarios (scenarios/*.json), by file name. */
+const SCENARIOS: Record<string, string> = Object.fromEntries(
   Object.entries(import.meta.glob('../../scenarios/*.json', { query: '?raw', import: 'default', eager: true }) as Record<string, string>).map(
     ([path, text]) => [path.split('/').pop()!.replace(/\.json$/, ''), text],
   ),
@@ -75,6 +77,14 @@ export function App() {
   useEffect(() => {
     if (new URLSearchParams(location.search).get('present') === '1') usePresentation.getState().setPresenting(true);
     const load = () => {
+      const params = new URLSearchParams(location.search);
+      const lesson = params.get('lesson');
+      if (lesson !== null && location.hash === '') {
+        const step = Number(params.get('step') ?? '1');
+        const speed = params.get('speed') === null ? undefined : startFromLocation(location.search, '').speed;
+        void useLesson.getState().open(lesson, Number.isInteger(step) && step >= 1 ? step - 1 : 0, speed);
+        return;
+      }
       const { options, speed, problem } = startFromLocation(location.search, location.hash);
       const store = usePlayground.getState();
       store.setSpeed(speed);
@@ -104,7 +114,7 @@ export function App() {
         <section className="controls pace-controls" aria-label="Time">
           <PaceControls />
         </section>
-        <LessonPicker />
+        <LessonsButton />
         <button
           type="button"
           className="present"
@@ -146,6 +156,7 @@ export function App() {
           <Scrubber />
         </section>
         <section className="right">
+          <LessonPanel />
           <LogGrid />
           <DetailTabs tab={tab} onSelect={setTab} />
           <div className="tab-body" role="tabpanel" id="tab-panel" aria-labelledby={`tab-${tab}`}>
@@ -155,6 +166,7 @@ export function App() {
           </div>
           <section className="controls run-setup advanced" aria-label="Run">
             <RunControls />
+            <ScenarioPicker />
             <ScenarioControls />
             <ClusterSettings>
               <TraceFingerprint />
@@ -206,31 +218,31 @@ function DetailTabs({ tab, onSelect }: { readonly tab: DetailTab; readonly onSel
   );
 }
 
-function LessonPicker() {
-  const [lesson, setLesson] = useState('');
+function ScenarioPicker() {
+  const [scenario, setScenario] = useState('');
   const open = (name: string) => {
-    const text = LESSONS[name];
+    const text = SCENARIOS[name];
     if (!text) return;
     const hash = `#scenario=${encodeScenarioLink(text)}`;
-    // The same lesson again starts it over: the hash does not change, so no hashchange would.
+    // The same scenario again starts it over: the hash does not change, so no hashchange would.
     if (location.hash === hash) void usePlayground.getState().importScenario(text);
     else location.hash = hash;
   };
   // Choosing only picks: arrow keys on a focused select change its value, and must not start a lesson each time.
   return (
-    <span className="lesson advanced">
+    <span className="scenario-picker advanced">
       <label>
-        Lesson{' '}
-        <select value={lesson} onChange={(event) => setLesson(event.target.value)}>
+        Scenario{' '}
+        <select value={scenario} onChange={(event) => setScenario(event.target.value)}>
           <option value="">Free play</option>
-          {Object.keys(LESSONS).map((name) => (
+          {Object.keys(SCENARIOS).map((name) => (
             <option key={name} value={name}>
               {name.replace(/-/g, ' ')}
             </option>
           ))}
         </select>
       </label>{' '}
-      <button type="button" disabled={lesson === ''} onClick={() => open(lesson)}>
+      <button type="button" disabled={scenario === ''} onClick={() => open(scenario)}>
         Open
       </button>
     </span>

@@ -82,9 +82,16 @@ function useGridFit(ref: RefObject<HTMLElement | null>, rows: number): GridFit {
     const observer = new ResizeObserver(measure);
     observer.observe(column);
     for (const child of column.children) observer.observe(child);
+    // A panel that appears later (the lesson's) takes room too.
+    const arrivals = new MutationObserver((changes) => {
+      for (const change of changes) for (const node of change.addedNodes) if (node instanceof Element) observer.observe(node);
+      measure();
+    });
+    arrivals.observe(column, { childList: true });
     oneColumn.addEventListener('change', measure);
     return () => {
       observer.disconnect();
+      arrivals.disconnect();
       oneColumn.removeEventListener('change', measure);
     };
   }, [ref]);
