@@ -1,6 +1,6 @@
 // The `raft-playground` bin as a user runs it: a real process, real files, exit codes and output (SPEC §2).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -94,5 +94,46 @@ describe('raft-playground', () => {
     expect(stdout).toContain(`replay: npx raft-playground fuzz --seeds 1 --first ${seed} --unsafe skip-vote-restriction`);
     const replay = await cli('fuzz', '--seeds', '1', '--first', String(seed), '--unsafe', 'skip-vote-restriction');
     expect(replay.stdout).toBe(stdout.replace(/checked in [\d.]+ s/, replay.stdout.match(/checked in [\d.]+ s/)![0]));
+  });
+
+  test('lesson --check proves every shipped lesson (SPEC §8)', async () => {
+    const files = readdirSync(join(root, 'lessons')).filter((name) => name.endsWith('.json')).map((name) => join('lessons', name));
+    expect(files.length).toBeGreaterThanOrEqual(14);
+    const { code, stdout, stderr } = await cli('lesson', '--check', ...files);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain(`${files.length} of ${files.length} lessons hold.`);
+  });
+
+  test('lesson --check fails a copy with a broken claim, naming the file, the step and what did not hold', async () => {
+    const lesson = JSON.parse(readFileSync(join(root, 'lessons', '02-election.json'), 'utf8'));
+    lesson.lesson.steps[1].check = { nodes: { '3': { role: 'leader' } } }; // S3 is a candidate there
+    const dir = mkdtempSync(join(tmpdir(), 'raft-lesson-'));
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, JSON.stringify(lesson));
+    const { code, stderr } = await cli('lesson', '--check', broken);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${broken}: step 2 (`);
+    expect(stderr).toContain("its check does not hold: S3 is candidate, not leader");
+
+    lesson.lesson.steps[2].choices[1].check = { leader: 3 }; // now both choices hold
+    lesson.lesson.steps[1].check = { nodes: { '3': { role: 'candidate' } } };
+    writeFileSync(broken, JSON.stringify(lesson));
+    const twoAnswers = await cli('lesson', '--check', broken);
+    expect(twoAnswers.code).toBe(1);
+    expect(twoAnswers.stderr).toContain('step 3 (');
+    expect(twoAnswers.stderr).toContain('exactly one choice must hold when it ends, but 2 of its choices hold');
+  });
+
+  test('lesson without --check, or with a malformed file, is refused in one sentence', async () => {
+    const usage = await cli('lesson', 'lessons/02-election.json');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("Expected --check first, got 'lessons/02-election.json'.");
+    const dir = mkdtempSync(join(tmpdir(), 'raft-lesson-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...JSON.parse(readFileSync(join(root, 'lessons', '02-election.json'), 'utf8')), lesson: { id: 'Bad Id' } }));
+    const malformed = await cli('lesson', '--check', bad);
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr.trim()).toBe(`${bad}: lesson.id: expected lower-case letters, digits and dashes, at most 48 (such as "election"), got "Bad Id"`);
   });
 });

@@ -15,6 +15,8 @@ export interface StepOutcome {
   /** The virtual ms the step starts and ends at: every event up to and including `endMs` has run by its end. */
   readonly startMs: number;
   readonly endMs: number;
+  /** The run's trace hash where the step ends: the page's run must have the same. */
+  readonly traceHash: string;
   /** For a step that waits for the learner: the action as done, one millisecond after the step starts. */
   readonly action?: ScenarioAction;
   readonly check?: Verdict;
@@ -75,7 +77,7 @@ export function planLesson(scenario: LessonScenario): LessonPlan {
       }
       sim.runUntil(atMs);
     }
-    steps.push({ startMs, endMs: sim.now, ...(action ? { action } : {}), ...judgeStep(step, simulationFacts(sim), problem) });
+    steps.push({ startMs, endMs: sim.now, traceHash: sim.trace.traceHash(), ...(action ? { action } : {}), ...judgeStep(step, simulationFacts(sim), problem) });
   }
   return { steps, problems };
 }

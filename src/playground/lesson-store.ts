@@ -66,12 +66,12 @@ export const useLesson = create<LessonState>()((set, get) => {
   const goTo = async (file: LessonScenario, plan: LessonPlan, step: number) => {
     const mine = ++openings;
     set({ active: { file, plan, step, phase: 'starting', chosen: null, outcome: null, mismatch: null } });
+    writeLocation(file.lesson.id, step);
     const store = usePlayground.getState();
     const at = scenarioAtStep(file, plan, step);
     await store.start({ seed: file.seed, nodes: file.nodes, scenario: at, paused: true, fastForwardTo: plan.steps[step]!.startMs });
     if (mine !== openings || !get().active) return;
     launched = liveCluster();
-    writeLocation(file.lesson.id, step);
     begin();
   };
 
@@ -119,8 +119,8 @@ export const useLesson = create<LessonState>()((set, get) => {
     const outcome = judgeStep(stepOf(active), facts);
     const mismatch =
       current.nowMs !== planned.endMs
-        ? `the run went past the step's end (${current.nowMs} ms, not ${planned.endMs} ms): press Restart step`
-        : outcome.answer !== planned.answer || outcome.check?.holds !== planned.check?.holds
+        ? `the run went past the step's end (${current.nowMs} ms, not ${planned.endMs} ms): press Start over`
+        : current.sim.trace.traceHash() !== planned.traceHash || outcome.answer !== planned.answer || outcome.check?.holds !== planned.check?.holds
           ? "the page's run does not end this step as the lesson's plan does"
           : null;
     update({ outcome, mismatch });
@@ -136,7 +136,7 @@ export const useLesson = create<LessonState>()((set, get) => {
   setActionGate({
     admit(action: Action) {
       const active = get().active;
-      if (!active || liveCluster() !== launched) return null;
+      if (!active || liveCluster() !== launched) return action;
       const step = stepOf(active);
       const expected = learnerAction(step);
       if (active.phase !== 'waiting' || !expected) {
@@ -144,7 +144,7 @@ export const useLesson = create<LessonState>()((set, get) => {
       }
       if (usePlayground.getState().scrubMs !== null) return 'This step waits for you now: drag History back to its end first.';
       if (!learnerActionMatches(expected, action, liveCluster()?.sim.leader() ?? null)) return `This step waits for you to ${describeLearnerAction(expected)}.`;
-      return null;
+      return expected; // as the plan did it: the same action, so the same trace
     },
     after() {
       const active = get().active;

@@ -53,11 +53,12 @@ export interface StartOptions {
 }
 
 /**
- * A say on the learner's actions (a lesson's): null lets an action through, a sentence refuses it and is shown
- * as the notice. `after` hears of each action done, once the cluster has run it.
+ * A say on the learner's actions (a lesson's): `admit` returns the action to run (the same, or the form the
+ * lesson recorded it in, so that the run stays the lesson's), or a sentence that refuses it, shown as the
+ * notice. `after` hears of each action done, once the cluster has run it.
  */
 export interface ActionGate {
-  admit(action: Action): string | null;
+  admit(action: Action): Action | string;
   after(action: Action): void;
 }
 
@@ -309,11 +310,11 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
 
     start: (options) => launch(options, options.fastForwardTo),
 
-    async act(action) {
+    async act(asked) {
       if (!cluster) return;
-      const refusal = gate?.admit(action) ?? null;
-      if (refusal !== null) {
-        set({ notice: refusal });
+      const action = gate ? gate.admit(asked) : asked;
+      if (typeof action === 'string') {
+        set({ notice: action });
         return;
       }
       const state = get();

@@ -27,7 +27,7 @@ export function LessonPanel() {
             Back
           </button>
           <button type="button" onClick={() => void useLesson.getState().restart()}>
-            Restart
+            Start over
           </button>
           <NextButton active={active} last={last} />
           <button type="button" onClick={() => useLesson.getState().leave()}>
@@ -112,6 +112,8 @@ function StepStatus({ active }: { active: ActiveLesson }) {
               <b>{active.chosen === active.outcome.answer ? 'You were right. ' : 'Not this time. '}</b>“{step.choices[active.outcome.answer]!.text}” held: {step.why}
             </p>
           )}
+          {/* For automation: whether what the step says held on this run. */}
+          <span hidden data-testid="lesson-verdict" data-holds={failures.length === 0 ? 'true' : 'false'} />
           {failures.length > 0 && <p className="lesson-status lesson-mismatch">{`This step's claim did not hold: ${failures.join('; ')}.`}</p>}
           {active.step === active.file.lesson.steps.length - 1 && (
             <p className="lesson-status lesson-prompt" data-testid="lesson-done">
