@@ -8,7 +8,7 @@ import type { NodeId } from '../core/types.ts';
 import { judgeStep, learnerActionMatches, describeLearnerAction, planLesson, scenarioAtStep, type LessonPlan, type LessonScenario, type StepOutcome } from '../lessons/lesson-plan.ts';
 import { simulationFacts } from '../lessons/claims.ts';
 import { SHIPPED_LESSONS } from '../lessons/shipped.ts';
-import { learnerAction, type LessonStep } from '../sim/lesson-format.ts';
+import { learnerAction, type LessonPanel, type LessonShow, type LessonStep } from '../sim/lesson-format.ts';
 import type { Action } from './live-cluster.ts';
 import { loadProgress, recordAnswer, recordDone, saveProgress, type Progress } from './lesson-progress.ts';
 import { DEFAULT_SPEED, liveCluster, setActionGate, usePlayground } from './store.ts';
@@ -248,4 +248,14 @@ function writeLocation(id: string | null, step: number): void {
     url.hash = '';
   }
   history.replaceState(null, '', url);
+}
+
+/** What the lesson's current step points at (SPEC §8 `show`), or null outside a lesson. */
+export function useLessonShow(): LessonShow | null {
+  return useLesson((s) => (s.active ? (stepOf(s.active).show ?? null) : null));
+}
+
+/** Whether the step points at this panel. */
+export function usePointedPanel(panel: LessonPanel): boolean {
+  return useLesson((s) => s.active !== null && stepOf(s.active).show?.panel === panel);
 }

@@ -6,6 +6,7 @@ import { symbol, symbolTriangle } from 'd3';
 import { memo, useEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent } from 'react';
 import type { NodeId } from '../core/types.ts';
 import type { LiveLink, LiveMessage, LiveNode, LiveView } from '../playground/live-cluster.ts';
+import { useLessonShow, usePointedPanel } from '../playground/lesson-store.ts';
 import { liveCluster, shownClock, shownView, usePlayground, type Selection } from '../playground/store.ts';
 import {
   crownPath,
@@ -68,6 +69,8 @@ export function ClusterRing() {
   const checkQuorum = usePlayground((state) => state.config?.checkQuorum ?? false);
   /** Messages stand still only when paused or scrubbed: only then can the keyboard reach them. */
   const still = usePlayground((state) => state.paused || state.scrubMs !== null);
+  const show = useLessonShow();
+  const pointedPanel = usePointedPanel('ring');
   const svgRef = useRef<SVGSVGElement>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
   /** The partition this ring made last, kept while the links agree with it (so that groups keep their zones). */
@@ -163,11 +166,14 @@ export function ClusterRing() {
   const preview = dragging ? dropPlan(dragging.node, dragging.point) : null;
   const selectedNode = selection?.kind === 'node' ? selection.id : null;
   const selectedMessage = selection?.kind === 'message' ? selection.id : null;
+  // What a lesson's step points at: "leader" is whoever leads at the moment drawn.
+  const pointedNodes = new Set((show?.nodes ?? []).map((ref) => (ref === 'leader' ? view.leader : ref)));
+  const pointedTypes = new Set<string>(show?.messages ?? []);
 
   return (
     <svg
       ref={svgRef}
-      className={`cluster-ring${dragging ? ' is-dragging' : ''}`}
+      className={`cluster-ring${dragging ? ' is-dragging' : ''}${pointedPanel ? ' is-pointed' : ''}`}
       viewBox={`0 0 ${RING_WIDTH} ${RING_HEIGHT}`}
       style={{ '--ring-small': `${Math.max(14, sizes.termFloor).toFixed(1)}px` } as CSSProperties}
       role="group"
@@ -192,6 +198,7 @@ export function ClusterRing() {
           sizes={sizes}
           standing={standings.get(node.id) ?? null}
           selected={node.id === selectedNode}
+          pointed={pointedNodes.has(node.id)}
           lifted={dragging?.node === node.id}
           handlers={nodeHandlers(node.id)}
         />
@@ -211,6 +218,7 @@ export function ClusterRing() {
           layout={layout}
           glyphScale={sizes.glyphScale}
           selected={message.id === selectedMessage}
+          pointed={pointedTypes.has(message.message.type)}
           focusable={still}
         />
       ))}
@@ -259,10 +267,12 @@ function RingNode(props: {
   /** For an up leader: whether it can commit (leadership-model.ts); null for every other node. */
   standing: LeaderStanding | null;
   selected: boolean;
+  /** A lesson's step points at it. */
+  pointed: boolean;
   lifted: boolean;
   handlers: NodeHandlers;
 }) {
-  const { node, at, radius, clockMs, clusterSize, sizes, standing, selected, lifted, handlers } = props;
+  const { node, at, radius, clockMs, clusterSize, sizes, standing, selected, pointed, lifted, handlers } = props;
   const down = node.status === 'down';
   const stale = standing?.standing === 'stale';
   // SPEC §7's label, and for a stale leader what it is: data-role stays "leader", as it believes.
@@ -277,7 +287,7 @@ function RingNode(props: {
   const onFill = stale ? 'on-paper' : !down && node.role === 'leader' ? 'on-dark' : 'on-light';
   const nameSize = Math.max(Math.round(radius * 0.6), sizes.nameFloor);
   const termSize = Math.max(12, Math.round(radius * 0.34), sizes.termFloor);
-  const classes = ['node', `role-${node.role}`, down ? 'is-down' : 'is-up', stale ? 'is-stale' : '', selected ? 'is-selected' : '', lifted ? 'is-lifted' : '']
+  const classes = ['node', `role-${node.role}`, down ? 'is-down' : 'is-up', stale ? 'is-stale' : '', selected ? 'is-selected' : '', pointed ? 'is-pointed' : '', lifted ? 'is-lifted' : '']
     .filter(Boolean)
     .join(' ');
   return (
@@ -299,6 +309,7 @@ function RingNode(props: {
       {...handlers}
     >
       <title>{`${label}; commit index ${node.commitIndex}, last index ${node.lastIndex}.${stale ? ` ${standing.sentence}` : ''} Click to inspect, drag to partition.`}</title>
+      {pointed && <circle className="lesson-halo" r={extent + 19} />}
       <circle className="focus-ring" r={extent + 15} />
       {fraction !== null && (
         <g className="election-timer" aria-hidden="true">
@@ -552,8 +563,8 @@ function RingLinkDrawing({ link, layout, working }: RingLinkProps) {
 const TRIANGLE_PATH = symbol(symbolTriangle, 300)() ?? '';
 const TRIANGLE_SMALL_PATH = symbol(symbolTriangle, 150)() ?? '';
 
-function RingMessage(props: { message: LiveMessage; clockMs: number; layout: RingLayout; glyphScale: number; selected: boolean; focusable: boolean }) {
-  const { message, clockMs, layout, glyphScale, selected, focusable } = props;
+function RingMessage(props: { message: LiveMessage; clockMs: number; layout: RingLayout; glyphScale: number; selected: boolean; pointed: boolean; focusable: boolean }) {
+  const { message, clockMs, layout, glyphScale, selected, pointed, focusable } = props;
   const { from, to } = message.message;
   const p = layout.places.get(from);
   const q = layout.places.get(to);
@@ -563,7 +574,7 @@ function RingMessage(props: { message: LiveMessage; clockMs: number; layout: Rin
   const drop = describeDrop(message);
   const dropped = drop !== null;
   const title = `${glyph.title}${dropped ? `; ${drop}` : ''}`;
-  const classes = ['message', glyph.response ? 'is-response' : 'is-request', dropped ? 'is-dropped' : '', selected ? 'is-selected' : ''].filter(Boolean).join(' ');
+  const classes = ['message', glyph.response ? 'is-response' : 'is-request', dropped ? 'is-dropped' : '', selected ? 'is-selected' : '', pointed ? 'is-pointed' : ''].filter(Boolean).join(' ');
   return (
     <g
       className={classes}

@@ -1,6 +1,7 @@
 // The selected node's state, split as Figure 2 splits it: what survives a crash and what is lost; or the
 // selected message, every field of it, with a button to lose it on purpose.
 import type { LiveMessage, LiveNode, LiveView } from '../playground/live-cluster.ts';
+import { usePointedPanel } from '../playground/lesson-store.ts';
 import { shownPanelView, usePlayground } from '../playground/store.ts';
 import { describeDrop, describeMessageFields, describePersistent, type FieldValue } from './inspector-model.ts';
 import { formatNode, formatRemainingSeconds, formatSeconds, ROLE_NAME } from './panel-format.ts';
@@ -9,6 +10,7 @@ import './panels.css';
 
 export function Inspector() {
   const view = usePlayground(shownPanelView);
+  const pointed = usePointedPanel('inspector');
   const selection = usePlayground((s) => s.selection);
   let body;
   if (!view || selection === null) {
@@ -25,7 +27,7 @@ export function Inspector() {
     );
   }
   return (
-    <section className="panel inspector" data-testid="inspector" aria-label="Inspector">
+    <section className={`panel inspector${pointed ? ' is-pointed' : ''}`} data-testid="inspector" aria-label="Inspector">
       <h2 className="panel-title">Inspector</h2>
       {/* It scrolls: focusable, so that the keyboard scrolls it too (WCAG 2.1.1). */}
       <div className="panel-scroll" tabIndex={0} role="group" aria-label="Inspector details">

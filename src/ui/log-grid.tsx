@@ -3,6 +3,7 @@
 import { memo, useDeferredValue, useEffect, useRef, useState, type RefObject } from 'react';
 import type { NodeId } from '../core/types.ts';
 import type { LiveNode, LiveView } from '../playground/live-cluster.ts';
+import { useLessonShow, usePointedPanel } from '../playground/lesson-store.ts';
 import { shownPanelView, usePlayground, type Selection } from '../playground/store.ts';
 import {
   cellAt,
@@ -36,11 +37,14 @@ export function LogGrid() {
   // Drawn in the background, in slices that let the ring's frames through (a busy 9-node grid is a frame's work).
   const view = useDeferredValue(usePlayground(shownPanelView));
   const selection = usePlayground((s) => s.selection);
+  const pointed = usePointedPanel('logs');
+  const entries = useLessonShow()?.entries;
+  const pointedCells = entries ? entries.map((entry) => `${entry.node}-${entry.index}`).join(' ') : '';
   const ref = useRef<HTMLElement>(null);
   const fit = useGridFit(ref, view?.nodes.length ?? 0);
   return (
-    <section ref={ref} className="panel log-grid-panel" aria-label="Logs" aria-busy={view ? undefined : true} data-density={fit.density}>
-      {view && <LogGridOf view={view} selection={selection} fit={fit} />}
+    <section ref={ref} className={`panel log-grid-panel${pointed ? ' is-pointed' : ''}`} aria-label="Logs" aria-busy={view ? undefined : true} data-density={fit.density}>
+      {view && <LogGridOf view={view} selection={selection} fit={fit} pointedCells={pointedCells} />}
     </section>
   );
 }
@@ -116,7 +120,7 @@ function gridKey(view: LiveView): string {
 }
 
 const LogGridOf = memo(
-  function LogGridOf({ view, selection, fit }: { view: LiveView; selection: Selection; fit: GridFit }) {
+  function LogGridOf({ view, selection, fit, pointedCells }: { view: LiveView; selection: Selection; fit: GridFit; pointedCells: string }) {
     const logWindow = chooseLogWindow(view.nodes, fit.columns);
     const indexes = windowIndexes(logWindow);
     const leader = findLeader(view.nodes, view.leader);
@@ -140,7 +144,7 @@ const LogGridOf = memo(
               </tr>
             </thead>
             {view.nodes.map((node) => (
-              <LogRow key={node.id} node={node} leader={leader} logWindow={logWindow} indexes={indexes} selected={node.id === selectedNode} />
+              <LogRow key={node.id} node={node} leader={leader} logWindow={logWindow} indexes={indexes} selected={node.id === selectedNode} pointedCells={pointedCells} />
             ))}
           </table>
         </div>
@@ -158,6 +162,7 @@ const LogGridOf = memo(
   },
   (before, after) =>
     before.selection === after.selection &&
+    before.pointedCells === after.pointedCells &&
     before.fit.columns === after.fit.columns &&
     before.fit.density === after.fit.density &&
     gridKey(before.view) === gridKey(after.view),
@@ -169,13 +174,17 @@ function LogRow({
   logWindow,
   indexes,
   selected,
+  pointedCells,
 }: {
   node: LiveNode;
   leader: LiveNode | null;
   logWindow: LogWindow;
   indexes: readonly number[];
   selected: boolean;
+  /** The cells a lesson's step points at, as "node-index" words. */
+  pointedCells: string;
 }) {
+  const pointed = new Set(pointedCells.split(' '));
   const down = node.status === 'down';
   const placed = placeMarkers(rowMarkers(node, leader), logWindow);
   const roleShown = down ? 'down' : node.role;
@@ -195,7 +204,7 @@ function LogRow({
           </button>
         </th>
         {indexes.map((index) => (
-          <LogCellView key={index} node={node} index={index} />
+          <LogCellView key={index} node={node} index={index} pointed={pointed.has(`${node.id}-${index}`)} />
         ))}
       </tr>
       <tr className="log-markers">
@@ -229,16 +238,17 @@ function LogRow({
   );
 }
 
-function LogCellView({ node, index }: { node: LiveNode; index: number }) {
+function LogCellView({ node, index, pointed }: { node: LiveNode; index: number; pointed: boolean }) {
   const cell = cellAt(node, index);
+  const point = pointed ? ' is-pointed' : '';
   const testId = `entry-${node.id}-${index}`;
   switch (cell.kind) {
     case 'empty':
-      return <td className="cell cell-empty" />;
+      return <td className={`cell cell-empty${point}`} />;
     case 'compacted':
       return (
         <td
-          className="cell cell-compacted"
+          className={`cell cell-compacted${point}`}
           data-testid={testId}
           data-committed="true"
           data-commit-known="true"
@@ -257,7 +267,7 @@ function LogCellView({ node, index }: { node: LiveNode; index: number }) {
         const said = `S${node.id} index ${index}, term ${entry.term}: ${entry.label} (commit index unknown while S${node.id} is down)`;
         return (
           <td
-            className={`cell cell-entry term-${termTone(entry.term)} is-commit-unknown`}
+            className={`cell cell-entry term-${termTone(entry.term)} is-commit-unknown${point}`}
             data-testid={testId}
             data-term={entry.term}
             data-committed="false"
@@ -274,7 +284,7 @@ function LogCellView({ node, index }: { node: LiveNode; index: number }) {
       }
       return (
         <td
-          className={`cell cell-entry term-${termTone(entry.term)} ${committed ? 'is-committed' : 'is-uncommitted'}`}
+          className={`cell cell-entry term-${termTone(entry.term)} ${committed ? 'is-committed' : 'is-uncommitted'}${point}`}
           data-testid={testId}
           data-term={entry.term}
           data-committed={committed ? 'true' : 'false'}

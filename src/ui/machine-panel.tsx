@@ -4,6 +4,7 @@ import { useState, type ReactNode } from 'react';
 import type { NodeId } from '../core/types.ts';
 import type { QueueLanes } from '../machines/task-queues.ts';
 import type { LiveView } from '../playground/live-cluster.ts';
+import { usePointedPanel } from '../playground/lesson-store.ts';
 import { shownPanelView, usePlayground } from '../playground/store.ts';
 import {
   chooseQueueSource,
@@ -21,12 +22,13 @@ import './panels.css';
 
 export function MachinePanel() {
   const view = usePlayground(shownPanelView);
+  const pointed = usePointedPanel('machines');
   const selection = usePlayground((s) => s.selection);
   const [leases] = useState(() => new LeaseLengths());
   if (!view) return <section className="panel machine-panel" data-testid="machine-panel" aria-label="State machines" aria-busy="true" />;
   const selected = selection?.kind === 'node' ? selection.id : null;
   return (
-    <section className="panel machine-panel" data-testid="machine-panel" aria-label="State machines">
+    <section className={`panel machine-panel${pointed ? ' is-pointed' : ''}`} data-testid="machine-panel" aria-label="State machines">
       <h2 className="panel-title">State machines</h2>
       {/* It scrolls: focusable, so that the keyboard scrolls it too (WCAG 2.1.1). */}
       <div className="panel-scroll" tabIndex={0} role="group" aria-label="State machine tables">
