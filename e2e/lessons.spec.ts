@@ -103,6 +103,27 @@ for (const [n, file] of lessons.entries()) {
       if (index < lesson.steps.length - 1) await page.getByRole('button', { name: 'Next', exact: true }).click();
     }
     await expect(page.getByTestId('lesson-done')).toBeVisible();
+    if (lesson.challenge) {
+      // The solver: the file's solution, done with the page's controls, the clock paused between moves.
+      await page.getByRole('button', { name: 'Start the challenge', exact: true }).click();
+      await expect(page.getByTestId('lesson-challenge')).toBeVisible();
+      for (const move of lesson.challenge.solution) {
+        if ('waitMs' in move) {
+          for (let left = move.waitMs; left > 0; left -= 1000) {
+            if (left >= 1000) await page.getByRole('button', { name: '+1 s', exact: true }).click();
+            else await page.evaluate((ms) => window.raftPlayground.advance(ms), left);
+          }
+        } else {
+          await doWithControls(page, move);
+        }
+      }
+      const solved = page.getByTestId('lesson-solved');
+      await expect(solved).toHaveAttribute('data-invariant', plan.challenge!.invariant);
+      // The failing run as a link: it replays to the same alarm.
+      await page.getByTestId('challenge-replay').click();
+      await expect(page.getByTestId('lesson')).toHaveCount(0);
+      await expect(page.getByTestId('safety-alarm')).toContainText(plan.challenge!.invariant, { timeout: 30_000 });
+    }
     // The lesson list remembers it (localStorage).
     await page.getByRole('button', { name: 'Lessons', exact: true }).click();
     await expect(page.getByTestId(`lesson-open-${lesson.id}`)).toContainText('✓ done');

@@ -47,7 +47,8 @@ export function checkLessonFile(file: string): { ok: boolean; lines: string[] } 
     return {
       ok: false,
       lines: plan.problems.map((problem) => {
-        const step = lesson.steps[problem.step]!;
+        const step = lesson.steps[problem.step];
+        if (!step) return `${file}: the challenge: ${problem.message}`;
         const words = 'say' in step ? step.say : step.ask;
         return `${file}: step ${problem.step + 1} ("${words.length > 60 ? `${words.slice(0, 57)}...` : words}"): ${problem.message}`;
       }),
@@ -60,6 +61,9 @@ export function checkLessonFile(file: string): { ok: boolean; lines: string[] } 
   const end = plan.steps.at(-1)?.endMs ?? 0;
   return {
     ok: true,
-    lines: [`${file}: ${lesson.id} holds: ${lesson.steps.length} steps to ${end} ms; answers ${answers.length > 0 ? answers.join(', ') : 'none'}`],
+    lines: [
+      `${file}: ${lesson.id} holds: ${lesson.steps.length} steps to ${end} ms; answers ${answers.length > 0 ? answers.join(', ') : 'none'}` +
+        (plan.challenge ? `; its challenge's solution breaks ${plan.challenge.invariant} at ${plan.challenge.atMs} ms` : ''),
+    ],
   };
 }

@@ -7,6 +7,7 @@ import { createScenarioSimulation } from '../sim/run-scenario.ts';
 import { formatScenario, parseScenario, parseScenarioText } from '../sim/scenario.ts';
 import type { TraceEvent } from '../sim/trace.ts';
 import { judge, matchesEvent, type ClusterFacts, type NodeFacts } from './claims.ts';
+import { lessonFromDraft } from './lesson-draft.ts';
 import { learnerActionMatches, planLesson, scenarioAtStep, type LessonScenario } from './lesson-plan.ts';
 import { SHIPPED_LESSONS } from './shipped.ts';
 
@@ -129,16 +130,65 @@ describe('the plan', () => {
 });
 
 describe('the shipped lessons', () => {
-  it('are at least 14, in order, each with several steps, a question and something for the learner to do', () => {
+  it('are at least 14 lessons, in order, each with several steps, a question and something for the learner to do', () => {
     expect(SHIPPED_LESSONS.problems).toEqual([]);
     const { lessons } = SHIPPED_LESSONS;
-    expect(lessons.length).toBeGreaterThanOrEqual(14);
     expect(new Set(lessons.map((l) => l.lesson.id)).size).toBe(lessons.length);
     expect(lessons.map((l) => l.lesson.order)).toEqual([...lessons.map((l) => l.lesson.order)].sort((a, b) => a - b));
+    expect(lessons.filter((l) => !l.lesson.challenge).length).toBeGreaterThanOrEqual(14);
     for (const { lesson } of lessons) {
+      if (lesson.challenge) continue;
       expect(lesson.steps.length, lesson.id).toBeGreaterThanOrEqual(4);
       expect(lesson.steps.some((step) => 'ask' in step), lesson.id).toBe(true);
       expect(lesson.steps.some((step) => step.until !== undefined && 'user' in step.until), lesson.id).toBe(true);
     }
+  });
+});
+
+describe('the shipped challenges', () => {
+  const challenges = SHIPPED_LESSONS.lessons.filter((l) => l.lesson.challenge);
+
+  it('are at least three, one per teaching switch, each solved by its solution', () => {
+    expect(challenges.length).toBeGreaterThanOrEqual(3);
+    const switches = new Set(challenges.flatMap((c) => Object.entries(c.config).filter(([key, on]) => key.startsWith('unsafe') && on === true).map(([key]) => key)));
+    expect([...switches].sort()).toEqual(['unsafeCommitPreviousTerms', 'unsafeForgetVoteOnRestart', 'unsafeSkipVoteRestriction']);
+    for (const file of challenges) {
+      const plan = planLesson(file);
+      expect(plan.problems, file.lesson.id).toEqual([]);
+      expect(file.lesson.challenge!.goal).toContain(plan.challenge!.invariant);
+    }
+  });
+
+  it('are not solved by doing nothing: the checker stays quiet without the solution', () => {
+    for (const file of challenges) {
+      const idle = { ...file, lesson: { ...file.lesson, challenge: { ...file.lesson.challenge!, solution: [{ waitMs: 3000 }] } } };
+      expect(planLesson(idle).problems.map((p) => p.message).join(), file.lesson.id).toContain('its solution does not make the checker report');
+    }
+  });
+});
+
+describe('a lesson made from a run (the page’s Make a lesson)', () => {
+  const run = { ...election, lesson: undefined, actions: [{ atMs: 600, do: 'crash' as const, node: 3 }], runUntilMs: 1500 };
+  delete (run as { lesson?: unknown }).lesson;
+
+  it('plays to each cut, claims and asks what the run shows, and reads back as a lesson file', () => {
+    const file = lessonFromDraft(run, { id: 'made', title: 'Made', paper: '§5.2', speed: 2 }, [
+      { atMs: 500, words: 'S3 leads.', claimLeader: 3 },
+      { atMs: 1500, words: 'Another server leads now.', askWhoLeads: true },
+    ]);
+    expect(file.lesson.speed).toBe(1);
+    expect(file.actions).toEqual([{ atMs: 600, do: 'crash', node: 3 }]);
+    expect(parseScenarioText(formatScenario(file))).toEqual(file);
+    const plan = planLesson(file);
+    expect(plan.problems).toEqual([]);
+    const step = file.lesson.steps[1]!;
+    expect('ask' in step && step.choices.map((c) => c.text)).toEqual(['S1', 'S2', 'S3', 'S4', 'S5', 'Nobody']);
+  });
+
+  it('refuses a claim the run does not bear out, naming the step', () => {
+    expect(() => lessonFromDraft(run, { id: 'made', title: 'Made', paper: '§5.2' }, [{ atMs: 500, words: 'S1 leads.', claimLeader: 1 }])).toThrow(
+      'step 1: its check does not hold: the leader is S3, not S1',
+    );
+    expect(() => lessonFromDraft(run, { id: 'made', title: 'Made', paper: '§5.2' }, [])).toThrow('cut at least one step');
   });
 });

@@ -34,6 +34,9 @@ export interface LessonProblem {
 export interface LessonPlan {
   /** One per step reached: a step whose `until` never came ends the plan. */
   readonly steps: readonly StepOutcome[];
+  /** For a challenge: what its solution broke, and when. */
+  readonly challenge?: { readonly invariant: string; readonly atMs: number };
+  /** A problem at step `steps.length` is the challenge's. */
   readonly problems: readonly LessonProblem[];
 }
 
@@ -79,7 +82,30 @@ export function planLesson(scenario: LessonScenario): LessonPlan {
     }
     steps.push({ startMs, endMs: sim.now, traceHash: sim.trace.traceHash(), ...(action ? { action } : {}), ...judgeStep(step, simulationFacts(sim), problem) });
   }
-  return { steps, problems };
+  const challenge = scenario.lesson.challenge;
+  if (!challenge || problems.length > 0) return { steps, problems };
+  const problem = (message: string) => problems.push({ step: scenario.lesson.steps.length, message });
+  const early = sim.violations.find((v) => challenge.goal.includes(v.invariant));
+  if (early) {
+    problem(`the checker reports ${early.invariant} before the challenge starts, so there is nothing left to find`);
+    return { steps, problems };
+  }
+  // As the page does them, paused: an action one millisecond on, a wait at once (+1 s).
+  for (const move of challenge.solution) {
+    if ('waitMs' in move) {
+      sim.runUntil(sim.now + move.waitMs);
+    } else {
+      const action = { ...move, atMs: sim.now + 1 } as ScenarioAction;
+      sim.schedule(action);
+      sim.runUntil(action.atMs);
+    }
+  }
+  const broken = sim.violations.find((v) => challenge.goal.includes(v.invariant));
+  if (!broken) {
+    problem(`its solution does not make the checker report ${challenge.goal.join(' or ')} (by ${sim.now} ms)`);
+    return { steps, problems };
+  }
+  return { steps, problems, challenge: { invariant: broken.invariant, atMs: broken.t } };
 }
 
 /** The step's claims and, for a question, its choices, judged where it ends. */

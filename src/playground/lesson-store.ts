@@ -9,15 +9,17 @@ import { judgeStep, learnerActionMatches, describeLearnerAction, planLesson, sce
 import { simulationFacts } from '../lessons/claims.ts';
 import { SHIPPED_LESSONS } from '../lessons/shipped.ts';
 import { learnerAction, type LessonPanel, type LessonShow, type LessonStep } from '../sim/lesson-format.ts';
+import type { Violation } from '../sim/safety-checker.ts';
 import type { Action } from './live-cluster.ts';
 import { loadProgress, recordAnswer, recordDone, saveProgress, type Progress } from './lesson-progress.ts';
 import { DEFAULT_SPEED, liveCluster, setActionGate, usePlayground } from './store.ts';
 
 /**
  * Where the learner is in a step: `choosing` an answer to its question, `waiting` for their action, `playing`
- * the run to the step's end, or `ended` there (its verdict shown, Next goes on).
+ * the run to the step's end, or `ended` there (its verdict shown, Next goes on). After the last step of a
+ * challenge: `challenge` (the learner acts freely) until the checker reports a goal, `solved`.
  */
-export type StepPhase = 'starting' | 'choosing' | 'waiting' | 'playing' | 'ended';
+export type StepPhase = 'starting' | 'choosing' | 'waiting' | 'playing' | 'ended' | 'challenge' | 'solved';
 
 export interface ActiveLesson {
   readonly file: LessonScenario;
@@ -31,6 +33,8 @@ export interface ActiveLesson {
   readonly outcome: Pick<StepOutcome, 'check' | 'choices' | 'answer'> | null;
   /** Set when the live cluster did not end the step as the plan did (a bug, said plainly). */
   readonly mismatch: string | null;
+  /** The violation that solved the challenge. */
+  readonly solvedBy: Violation | null;
 }
 
 export interface LessonState {
@@ -46,6 +50,8 @@ export interface LessonState {
   back(): Promise<void>;
   restart(): Promise<void>;
   choose(choice: number): void;
+  /** After the last step of a challenge: the learner may do anything now, paused where the steps ended. */
+  startChallenge(): void;
   leave(): void;
 }
 
@@ -65,7 +71,7 @@ export const useLesson = create<LessonState>()((set, get) => {
   /** Replay the run at once to the start of `step`, paused, and begin the step. */
   const goTo = async (file: LessonScenario, plan: LessonPlan, step: number) => {
     const mine = ++openings;
-    set({ active: { file, plan, step, phase: 'starting', chosen: null, outcome: null, mismatch: null } });
+    set({ active: { file, plan, step, phase: 'starting', chosen: null, outcome: null, mismatch: null, solvedBy: null } });
     writeLocation(file.lesson.id, step);
     const store = usePlayground.getState();
     const at = scenarioAtStep(file, plan, step);
@@ -126,7 +132,7 @@ export const useLesson = create<LessonState>()((set, get) => {
     update({ outcome, mismatch });
     let progress = get().progress;
     if (active.chosen !== null && outcome.answer !== undefined) progress = recordAnswer(progress, active.file.lesson.id, active.step, active.chosen, active.chosen === outcome.answer);
-    if (active.step === active.file.lesson.steps.length - 1) progress = recordDone(progress, active.file.lesson.id);
+    if (active.step === active.file.lesson.steps.length - 1 && !active.file.lesson.challenge) progress = recordDone(progress, active.file.lesson.id);
     if (progress !== get().progress) {
       saveProgress(progress);
       set({ progress });
@@ -136,7 +142,7 @@ export const useLesson = create<LessonState>()((set, get) => {
   setActionGate({
     admit(action: Action) {
       const active = get().active;
-      if (!active || liveCluster() !== launched) return action;
+      if (!active || liveCluster() !== launched || active.phase === 'challenge' || active.phase === 'solved') return action;
       const step = stepOf(active);
       const expected = learnerAction(step);
       if (active.phase !== 'waiting' || !expected) {
@@ -152,12 +158,28 @@ export const useLesson = create<LessonState>()((set, get) => {
     },
   });
 
+  const solved = (violation: Violation) => {
+    const active = get().active;
+    if (!active) return;
+    update({ phase: 'solved', solvedBy: violation });
+    usePlayground.getState().setPaused(true);
+    const progress = recordDone(get().progress, active.file.lesson.id);
+    saveProgress(progress);
+    set({ progress });
+  };
+
   // A step that plays ends when the clock has stopped on its end and the events have caught up with it.
   usePlayground.subscribe((state) => {
     const active = get().active;
     if (!active) return;
     if (state.status === 'running' && launched !== null && liveCluster() !== launched && active.phase !== 'starting') {
       get().leave(); // Reset, Import or a shared link started another run
+      return;
+    }
+    if (active.phase === 'challenge') {
+      const goal = active.file.lesson.challenge?.goal ?? [];
+      const broken = state.view?.violations.find((v) => goal.includes(v.invariant));
+      if (broken) solved(broken);
       return;
     }
     if (active.phase !== 'playing' || !state.paused || state.scrubMs !== null) return;
@@ -197,7 +219,7 @@ export const useLesson = create<LessonState>()((set, get) => {
       const current = liveCluster();
       // Straight on when the run stands where this step ended; else replay to the next step's start.
       if (active.phase === 'ended' && current === launched && current?.nowMs === end && usePlayground.getState().scrubMs === null) {
-        set({ active: { ...active, step: active.step + 1, phase: 'starting', chosen: null, outcome: null, mismatch: null } });
+        set({ active: { ...active, step: active.step + 1, phase: 'starting', chosen: null, outcome: null, mismatch: null, solvedBy: null } });
         writeLocation(active.file.lesson.id, active.step + 1);
         begin();
       } else {
@@ -223,6 +245,13 @@ export const useLesson = create<LessonState>()((set, get) => {
       update({ chosen: choice });
       if (learnerAction(step)) update({ phase: 'waiting' });
       else play();
+    },
+
+    startChallenge() {
+      const active = get().active;
+      if (!active?.file.lesson.challenge || active.phase !== 'ended' || active.step !== active.file.lesson.steps.length - 1) return;
+      update({ phase: 'challenge' });
+      usePlayground.setState({ stopAtMs: null });
     },
 
     leave() {

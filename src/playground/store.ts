@@ -289,6 +289,31 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     }
   };
 
+  /** Actions run one after another, each from where the one before left the run. */
+  let acting: Promise<void> = Promise.resolve();
+
+  const actNow = async (asked: Action) => {
+    if (!cluster) return;
+    const action = gate ? gate.admit(asked) : asked;
+    if (typeof action === 'string') {
+      set({ notice: action });
+      return;
+    }
+    const state = get();
+    if (state.scrubMs !== null && state.scrubMs < cluster.nowMs) {
+      // Acting in the past forks the run: replay it up to the moment shown, then act there.
+      const moment = state.scrubMs;
+      const past = cluster.scenario();
+      const forked: Scenario = { ...past, actions: past.actions.filter((a) => a.atMs <= moment), runUntilMs: moment };
+      await launch({ seed: past.seed, nodes: past.nodes, scenario: forked, paused: state.paused }, moment);
+    }
+    const live = cluster as LiveCluster | null;
+    if (!live) return;
+    await live.act(action, get().clockMs);
+    set({ clockMs: Math.max(get().clockMs, live.nowMs), scrubMs: null }); // the next frame draws it
+    if (cluster === live) gate?.after(action);
+  };
+
   return {
     status: 'starting',
     error: null,
@@ -310,26 +335,11 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
 
     start: (options) => launch(options, options.fastForwardTo),
 
-    async act(asked) {
-      if (!cluster) return;
-      const action = gate ? gate.admit(asked) : asked;
-      if (typeof action === 'string') {
-        set({ notice: action });
-        return;
-      }
-      const state = get();
-      if (state.scrubMs !== null && state.scrubMs < cluster.nowMs) {
-        // Acting in the past forks the run: replay it up to the moment shown, then act there.
-        const moment = state.scrubMs;
-        const past = cluster.scenario();
-        const forked: Scenario = { ...past, actions: past.actions.filter((a) => a.atMs <= moment), runUntilMs: moment };
-        await launch({ seed: past.seed, nodes: past.nodes, scenario: forked, paused: state.paused }, moment);
-      }
-      const live = cluster as LiveCluster | null;
-      if (!live) return;
-      await live.act(action, get().clockMs);
-      set({ clockMs: Math.max(get().clockMs, live.nowMs), scrubMs: null }); // the next frame draws it
-      if (cluster === live) gate?.after(action);
+    act(asked) {
+      // In the order asked: a Step or +1 s pressed right after waits for the action to land, and counts from it.
+      const done = acting.then(() => actNow(asked));
+      acting = done.catch(() => undefined);
+      return done;
     },
 
     setSpeed: (speed) => set({ speed }),
@@ -339,6 +349,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     },
 
     async step() {
+      await acting;
       const current = cluster;
       if (!current) return;
       get().setPaused(true);
@@ -358,6 +369,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     },
 
     async fastForward(ms) {
+      await acting;
       const current = cluster;
       if (!current) return;
       const target = Math.floor(shownClock(get())) + ms;

@@ -15,7 +15,21 @@ export interface Lesson {
   /** The pace the clock runs at while a step plays (1 is real time); the page's default when absent. */
   readonly speed?: number;
   readonly steps: readonly LessonStep[];
+  /** After the steps, a task for the learner: make the checker fire (with a teaching switch on). */
+  readonly challenge?: Challenge;
 }
+
+/**
+ * A challenge: after the lesson's steps the learner may do anything, and wins when the checker reports one of
+ * `goal`. `solution` proves it can be done: moves from where the steps end, each action one millisecond after
+ * the moment before it (as when the page is paused), each wait running that many milliseconds at once (+1 s).
+ */
+export interface Challenge {
+  readonly goal: readonly string[];
+  readonly solution: readonly ChallengeMove[];
+}
+
+export type ChallengeMove = ActionBody | { readonly waitMs: number };
 
 /**
  * One step: words (`say`) or a question (`ask` with `choices`), then the run plays until `until` and pauses.
@@ -119,7 +133,7 @@ const EVENT_NAMES = Object.keys(EVENT_FIELDS) as LessonEventName[];
 const NUMBER_FIELDS = new Set(['node', 'term', 'candidate', 'leader', 'index', 'lastIndex', 'target', 'from', 'to']);
 
 const ROLES: readonly Role[] = ['follower', 'precandidate', 'candidate', 'leader'];
-const LESSON_FIELDS = ['id', 'title', 'paper', 'order', 'speed', 'steps'] as const;
+const LESSON_FIELDS = ['id', 'title', 'paper', 'order', 'speed', 'steps', 'challenge'] as const;
 const STEP_FIELDS = ['say', 'ask', 'choices', 'why', 'show', 'until', 'check'] as const;
 const CLAIM_FIELDS = ['leader', 'nodes', 'keys', 'violation'] as const;
 const NODE_CLAIM_FIELDS = ['status', 'role', 'term', 'commitIndex', 'lastIndex', 'voters'] as const;
@@ -157,7 +171,38 @@ export function readLesson(value: unknown, path: string, context: LessonContext)
   // A server the learner adds may be named from the step that adds it on.
   const growing = { ...context };
   const steps = stepsFound.map((step, i) => readStep(step, `${path}.steps[${i}]`, growing));
-  return { id, title, paper, order, ...(speedFound === undefined ? {} : { speed: speedFound as number }), steps };
+  const challengeFound = field(record, 'challenge');
+  const challenge = challengeFound === undefined ? undefined : readChallenge(challengeFound, `${path}.challenge`, growing);
+  return { id, title, paper, order, ...(speedFound === undefined ? {} : { speed: speedFound as number }), steps, ...(challenge ? { challenge } : {}) };
+}
+
+const CHALLENGE_MOVES_MAX = 200;
+
+function readChallenge(value: unknown, path: string, context: LessonContext): Challenge {
+  const record = readObject(value, path);
+  rejectUnknownFields(record, ['goal', 'solution'], path);
+  const goalFound = field(record, 'goal');
+  if (!Array.isArray(goalFound) || goalFound.length === 0) fail(`${path}.goal`, 'a non-empty array of invariant names', goalFound);
+  const goal = goalFound.map((name, i) => {
+    if (typeof name !== 'string' || !/^[A-Za-z]{1,60}$/.test(name)) fail(`${path}.goal[${i}]`, 'an invariant name such as "LeaderCompleteness"', name);
+    return name;
+  });
+  const movesFound = field(record, 'solution');
+  if (!Array.isArray(movesFound) || movesFound.length === 0 || movesFound.length > CHALLENGE_MOVES_MAX) {
+    fail(`${path}.solution`, `an array of 1 to ${CHALLENGE_MOVES_MAX} moves`, movesFound);
+  }
+  const solution = movesFound.map((move, i): ChallengeMove => {
+    const at = `${path}.solution[${i}]`;
+    const moveRecord = readObject(move, at, 'an action or { "waitMs" }');
+    if (Object.hasOwn(moveRecord, 'waitMs')) {
+      rejectUnknownFields(moveRecord, ['waitMs'], at);
+      return { waitMs: readWhole(moveRecord['waitMs'], `${at}.waitMs`, 1, 600_000) };
+    }
+    const action = context.readAction(moveRecord, at, context.nodeCount);
+    if (action.do === 'add-node') context.nodeCount++;
+    return action;
+  });
+  return { goal, solution };
 }
 
 function readWords(value: unknown, path: string): string {

@@ -24,6 +24,26 @@ export type Invariant =
   | 'TermDecreased'
   | 'VoteChanged'; // one vote per term, kept across restarts (Figure 2)
 
+/** Each invariant in words, for a learner who just broke it: what it promises, and where the paper says so. */
+export const INVARIANT_MEANING: Readonly<Record<Invariant, string>> = {
+  ElectionSafety: 'at most one leader is elected in a term (§5.2): two leaders could each commit different entries at one index',
+  LeaderAppendOnly: 'a leader never overwrites or deletes entries in its own log (§5.3)',
+  LogMatching: 'two logs with an entry of the same index and term are identical up to it (§5.3)',
+  LeaderCompleteness: 'an entry committed in a term is in the log of every leader of a later term (§5.4): a leader without it will overwrite what clients were told is saved',
+  StateMachineSafety: 'no two servers apply different entries at the same index (§5.4.3): the replicas no longer hold the same data',
+  CommittedEntryChanged: 'a committed entry is never removed or replaced (§5.4): a write the client was told is saved was lost',
+  CommitWithoutQuorum: 'a leader commits only what a majority of its configuration stores (§5.3, thesis §4.1)',
+  SnapshotOfUncommitted: 'a snapshot holds only committed entries (§7)',
+  StaleRead: 'a read returns a value at least as new as any write that completed before the read began (thesis §6.4)',
+  Linearizability: "the clients' operations can be put in one order that agrees with when each one ran (thesis §6)",
+  QueueGuarantee: 'the task queue keeps its promises: an acknowledged task is never handed out again, leases do not overlap, tasks go first in, first out',
+  CommitIndexDecreased: "a server's commit index never goes back",
+  AppliedIndexDecreased: 'a server never un-applies an entry',
+  AppliedOutOfOrder: 'a server applies entries in index order',
+  TermDecreased: "a server's term never goes back (Figure 2: it is kept on disk)",
+  VoteChanged: 'a server votes at most once in a term, and keeps that vote across restarts (Figure 2)',
+};
+
 export interface Violation {
   readonly t: number;
   readonly node: NodeId;

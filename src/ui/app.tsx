@@ -12,6 +12,7 @@ import { ClusterRing } from './cluster-ring.tsx';
 import { ClientControls, ClusterSettings, NodeControls, PaceControls, RunControls, ScenarioControls } from './controls.tsx';
 import { EventLog } from './event-log.tsx';
 import { Inspector } from './inspector.tsx';
+import { LessonMaker } from './lesson-maker.tsx';
 import { LessonPanel, LessonsButton } from './lesson-panel.tsx';
 import { usePresentation } from './legibility.ts';
 import { LogGrid } from './log-grid.tsx';
@@ -168,6 +169,7 @@ export function App() {
             <RunControls />
             <ScenarioPicker />
             <ScenarioControls />
+            <LessonMaker />
             <ClusterSettings>
               <TraceFingerprint />
             </ClusterSettings>

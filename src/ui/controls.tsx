@@ -4,10 +4,12 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { create } from 'zustand';
 import type { NodeId } from '../core/types.ts';
+import type { LessonScenario } from '../lessons/lesson-plan.ts';
 import type { Action } from '../playground/live-cluster.ts';
+import { useLesson } from '../playground/lesson-store.ts';
 import { SPEEDS, shownSummary, usePlayground, type ClusterSummary } from '../playground/store.ts';
 import { READ_MODE_NAMES } from '../sim/explain.ts';
-import { NODES_MAX, READ_MODES, type ReadMode, type SimConfig } from '../sim/scenario.ts';
+import { NODES_MAX, parseScenarioText, READ_MODES, type ReadMode, type SimConfig } from '../sim/scenario.ts';
 import { availability, chosenNode, formatSpeed, parsePayload, scenarioFileName, speedIndex, timingActions, timingProblem } from './controls-model.ts';
 import { isolateGroups } from './ring-geometry.ts';
 import { encodeScenarioLink } from './scenario-link.ts';
@@ -47,10 +49,15 @@ export function downloadScenario(): void {
     store.notify(`Export failed: ${errorText(error)}`);
     return;
   }
+  downloadText(text, scenarioFileName(store.seed));
+}
+
+/** Offer `text` as a download named `name` (a scenario or lesson file). */
+export function downloadText(text: string, name: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
   const link = document.createElement('a');
   link.href = url;
-  link.download = scenarioFileName(store.seed);
+  link.download = name;
   document.body.append(link);
   link.click();
   link.remove();
@@ -360,7 +367,11 @@ export function ScenarioControls() {
   const fileInput = useRef<HTMLInputElement>(null);
   const importFile = async (file: File) => {
     try {
-      await usePlayground.getState().importScenario(await file.text());
+      const text = await file.text();
+      // A lesson file opens in the lesson player; any other scenario replays.
+      const lesson = lessonIn(text);
+      if (lesson) await useLesson.getState().openFile(lesson);
+      else await usePlayground.getState().importScenario(text);
     } catch (error) {
       usePlayground.getState().notify(`Import failed: ${errorText(error)}`);
     }
@@ -596,4 +607,14 @@ export function ClusterSettings({ children }: { readonly children?: ReactNode })
       </div>
     </details>
   );
+}
+
+/** The file as a lesson, when it reads and has a lesson block (else the scenario import reports its problem). */
+function lessonIn(text: string): LessonScenario | null {
+  try {
+    const scenario = parseScenarioText(text);
+    return scenario.lesson ? (scenario as LessonScenario) : null;
+  } catch {
+    return null;
+  }
 }

@@ -1,10 +1,13 @@
 // The lesson player's panel (SPEC §8): the lesson's title and section, step n of m, the step's words; for a
 // question its choices, then which one held and why; for a step that waits for the learner, what to do; Back,
 // Next, Restart and Leave. And the list of lessons, with the learner's progress.
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { describeLearnerAction } from '../lessons/lesson-plan.ts';
 import { SHIPPED_LESSONS } from '../lessons/shipped.ts';
 import { learnerAction } from '../sim/lesson-format.ts';
+import { INVARIANT_MEANING, type Invariant } from '../sim/safety-checker.ts';
+import { usePlayground } from '../playground/store.ts';
+import { encodeScenarioLink } from './scenario-link.ts';
 import { stepOf, useLesson, type ActiveLesson } from '../playground/lesson-store.ts';
 import './lesson.css';
 
@@ -46,15 +49,16 @@ export function LessonPanel() {
 
 function NextButton({ active, last }: { active: ActiveLesson; last: number }) {
   const ref = useRef<HTMLButtonElement>(null);
-  const ready = active.phase === 'ended' && active.step < last;
+  const challengeNext = active.file.lesson.challenge !== undefined && active.step === last;
+  const ready = active.phase === 'ended' && (active.step < last || challengeNext);
   // Once the step has ended, Next takes the keyboard (Enter goes on), unless the learner is typing somewhere.
   useEffect(() => {
     const typing = document.activeElement instanceof HTMLInputElement || document.activeElement instanceof HTMLSelectElement;
     if (ready && !typing) ref.current?.focus({ preventScroll: true });
   }, [ready]);
   return (
-    <button ref={ref} type="button" className="lesson-next" onClick={() => void useLesson.getState().next()} disabled={!ready}>
-      Next
+    <button ref={ref} type="button" className="lesson-next" onClick={() => (challengeNext ? useLesson.getState().startChallenge() : void useLesson.getState().next())} disabled={!ready}>
+      {challengeNext ? 'Start the challenge' : 'Next'}
     </button>
   );
 }
@@ -88,7 +92,25 @@ function Choices({ active }: { active: ActiveLesson }) {
 
 function StepStatus({ active }: { active: ActiveLesson }) {
   const step = stepOf(active);
+  const challenge = active.file.lesson.challenge;
   switch (active.phase) {
+    case 'challenge':
+      return (
+        <p className="lesson-status lesson-prompt" data-testid="lesson-challenge">
+          Your challenge: make the checker report {listOr(challenge?.goal ?? [])}. The clock is paused where the lesson ended: Resume, Step or +1 s
+          move it on; crash, restart, partition and write as you like. Start over goes back to the beginning.
+        </p>
+      );
+    case 'solved': {
+      const broken = active.solvedBy!;
+      const invariant = broken.invariant as Invariant;
+      return (
+        <p className="lesson-reveal" data-testid="lesson-solved" data-invariant={broken.invariant}>
+          <b>You broke it.</b> At {(broken.t / 1000).toFixed(3)} s the checker reported {broken.invariant}: {broken.message}. The rule that broke:{' '}
+          {INVARIANT_MEANING[invariant] ?? broken.invariant}. <ReplayLink />
+        </p>
+      );
+    }
     case 'starting':
       return <p className="lesson-status hint">Setting up the step…</p>;
     case 'choosing':
@@ -117,13 +139,27 @@ function StepStatus({ active }: { active: ActiveLesson }) {
           {failures.length > 0 && <p className="lesson-status lesson-mismatch">{`This step's claim did not hold: ${failures.join('; ')}.`}</p>}
           {active.step === active.file.lesson.steps.length - 1 && (
             <p className="lesson-status lesson-prompt" data-testid="lesson-done">
-              That is the end of the lesson.
+              {challenge ? 'Now the challenge: press Start the challenge.' : 'That is the end of the lesson.'}
             </p>
           )}
         </>
       );
     }
   }
+}
+
+/** The failing run as a link that replays it (SPEC §7 `#scenario=`), made when it is shown. */
+function ReplayLink() {
+  const [href] = useState(() => `#scenario=${encodeScenarioLink(usePlayground.getState().exportScenario())}`);
+  return (
+    <a href={href} data-testid="challenge-replay">
+      Replay this run
+    </a>
+  );
+}
+
+function listOr(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 }
 
 /** The lessons, in curriculum order, each with what the learner has done of it; opens one. */

@@ -20,6 +20,8 @@ declare global {
       nowMs(): number;
       /** Do a scenario action now, as the controls do (recorded in the run). */
       act(action: Action): Promise<void>;
+      /** Run `ms` of virtual time at once from the clock shown, as +1 s does for 1000. */
+      advance(ms: number): Promise<void>;
     };
   }
 }
@@ -29,6 +31,7 @@ window.raftPlayground = {
   exportScenario: () => usePlayground.getState().exportScenario(),
   nowMs: () => liveCluster()?.nowMs ?? 0,
   act: (action) => usePlayground.getState().act(action),
+  advance: (ms) => usePlayground.getState().fastForward(ms),
 };
 
 createRoot(container).render(
