@@ -26,6 +26,8 @@ async function openElected(page: Page, url: string): Promise<number> {
 interface PageState {
   readonly name: string;
   readonly url: string;
+  /** A lesson plays its own run: it is not moved on first. */
+  readonly lesson?: true;
   /** Brings the page from "a leader is elected, paused" to the state to scan. */
   readonly enter: (page: Page, leader: number) => Promise<void>;
 }
@@ -78,6 +80,23 @@ const STATES: readonly PageState[] = [
       await chooseNode(page, follower);
       await page.getByRole('button', { name: 'Crash', exact: true }).click();
       await expect(node(page, follower)).toHaveAttribute('data-status', 'down');
+    },
+  },
+  {
+    name: 'a lesson, its answer revealed',
+    url: '/?lesson=election&step=3&speed=2',
+    lesson: true,
+    enter: async (page) => {
+      await page.getByTestId('lesson-choice-1').click();
+      await expect(page.getByTestId('lesson-reveal')).toBeVisible({ timeout: 30_000 });
+    },
+  },
+  {
+    name: 'the lessons list open',
+    url: '/?seed=7&paused=1',
+    enter: async (page) => {
+      await page.getByRole('button', { name: 'Lessons', exact: true }).click();
+      await expect(page.getByRole('dialog', { name: 'Lessons' })).toBeVisible();
     },
   },
   {
@@ -161,7 +180,7 @@ function describeViolations(violations: Awaited<ReturnType<AxeBuilder['analyze']
 for (const state of STATES) {
   for (const theme of THEMES) {
     test(`axe: no serious or critical violations, ${state.name}, ${theme} theme`, async ({ page }) => {
-      const leader = await openElected(page, state.url);
+      const leader = state.lesson ? await page.goto(state.url).then(() => 0) : await openElected(page, state.url);
       await setTheme(page, theme);
       await state.enter(page, leader);
       const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();

@@ -150,3 +150,15 @@ test('a lesson opens at a step from the link, and Back replays the step before i
   await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', String(plan.steps[3]!.endMs));
   await expect(page.locator('.lesson-mismatch')).toHaveCount(0);
 });
+
+test('a lesson works by keyboard: a choice with Enter, then Next has the focus and Enter goes on', async ({ page }) => {
+  await page.goto('/?lesson=election&step=3&speed=2');
+  const panel = page.getByTestId('lesson');
+  await expect(panel).toHaveAttribute('data-phase', 'choosing');
+  await page.getByTestId('lesson-choice-0').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('lesson-reveal')).toHaveAttribute('data-right', 'true', { timeout: 30_000 });
+  await expect(page.getByRole('button', { name: 'Next', exact: true })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(panel).toHaveAttribute('data-step', '4');
+});

@@ -69,6 +69,8 @@ export function App() {
   const selection = usePlayground((s) => s.selection);
   const [theme, setTheme] = useState<'light' | 'dark'>(() => (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
   const presenting = usePresentation((s) => s.presenting);
+  // In a lesson, the node and client controls are needed only where the learner acts.
+  const lessonQuiet = useLesson((s) => s.active !== null && s.active.phase !== 'waiting' && s.active.phase !== 'challenge' && s.active.phase !== 'solved');
   useShortcuts();
 
   useEffect(() => {
@@ -108,7 +110,7 @@ export function App() {
   }, [selection]);
 
   return (
-    <div className={`page${presenting ? ' is-presenting' : ''}`}>
+    <div className={`page${presenting ? ' is-presenting' : ''}${lessonQuiet ? ' is-lesson-quiet' : ''}`}>
       <header className="top">
         <h1>Raft Playground</h1>
         <Clock />
@@ -128,7 +130,7 @@ export function App() {
         <button type="button" className="theme" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Dark theme" aria-pressed={theme === 'dark'}>
           {theme === 'dark' ? '☀' : '☾'}
         </button>
-        <section className="controls" aria-label="Node and client controls">
+        <section className="controls node-client-controls" aria-label="Node and client controls">
           <NodeControls />
           <ClientControls />
         </section>
