@@ -13,6 +13,8 @@ export interface ClusterFacts {
   node(id: NodeId): NodeFacts | null;
   /** A key's value in a node's state machine: null when absent, undefined when the node is down. */
   value(node: NodeId, key: string): string | null | undefined;
+  /** How many tasks a queue has ever held on a node (0 for no such queue), undefined when the node is down. */
+  tasks(node: NodeId, queue: string): number | undefined;
   /** The invariants the checker has reported broken so far. */
   readonly violations: readonly string[];
 }
@@ -71,6 +73,16 @@ export function judge(claims: Claims, facts: ClusterFacts): Verdict {
     const value = facts.value(id, claim.key);
     if (value === undefined) failures.push(`S${id} is down, so "${claim.key}" cannot be read on it`);
     else if (value !== claim.value) failures.push(`"${claim.key}" on S${id} is ${describeValue(value)}, not ${describeValue(claim.value)}`);
+  }
+  for (const claim of claims.queues ?? []) {
+    const id = claim.node === 'leader' ? facts.leader : claim.node;
+    if (id === null) {
+      failures.push(`there is no leader to count queue "${claim.queue}" on`);
+      continue;
+    }
+    const tasks = facts.tasks(id, claim.queue);
+    if (tasks === undefined) failures.push(`S${id} is down, so queue "${claim.queue}" cannot be counted on it`);
+    else if (!within(tasks, claim.tasks)) failures.push(`queue "${claim.queue}" on S${id} has held ${tasks} task${tasks === 1 ? '' : 's'}, not ${describeBound(claim.tasks)}`);
   }
   if (claims.violation !== undefined) {
     if (claims.violation === null && facts.violations.length > 0) failures.push(`the checker reported ${facts.violations.join(', ')}`);
@@ -136,10 +148,13 @@ function describeValue(value: string | null): string {
 }
 
 /**
- * The facts of a simulation run in one process. `valueOf` reads a key on a node; by default from the node's
- * own state machine (a remote host passes what its workers told it).
+ * The facts of a simulation run in one process. `machine` reads a node's state machine; by default the node's
+ * own (a remote host passes what its workers told it).
  */
-export function simulationFacts(sim: Simulation, valueOf?: (node: NodeId, key: string) => string | null | undefined): ClusterFacts {
+export function simulationFacts(
+  sim: Simulation,
+  machine?: Pick<ClusterFacts, 'value' | 'tasks'>,
+): ClusterFacts {
   return {
     leader: sim.leader(),
     node(id) {
@@ -156,10 +171,18 @@ export function simulationFacts(sim: Simulation, valueOf?: (node: NodeId, key: s
       };
     },
     value:
-      valueOf ??
+      machine?.value ??
       ((id, key) => {
         const node = sim.node(id);
         return node.up ? (node.machine.get(key) ?? null) : undefined;
+      }),
+    tasks:
+      machine?.tasks ??
+      ((id, queue) => {
+        const node = sim.node(id);
+        if (!node.up) return undefined;
+        const summary = node.machine.queues().find((q) => q.name === queue);
+        return summary ? summary.pending + summary.claimed + summary.done + summary.dead : 0;
       }),
     violations: [...new Set(sim.violations.map((v) => v.invariant))],
   };

@@ -36,7 +36,7 @@ describe('the lesson block', () => {
     [{ ...BASE, steps: [{ say: 'a', until: { event: 'role', to: 'king' } }] }, 'lesson.steps[0].until.to: expected one of follower, precandidate, candidate, leader, got "king"'],
     [{ ...BASE, steps: [{ say: 'a', check: { nodes: { '4': { role: 'leader' } } } }] }, 'lesson.steps[0].check.nodes.4: expected a node id 1..3 or "leader" as the key, got "4"'],
     [{ ...BASE, steps: [{ say: 'a', check: { nodes: { '1': { term: { atLeast: 3, atMost: 2 } } } } }] }, 'lesson.steps[0].check.nodes.1.term: expected atLeast <= atMost'],
-    [{ ...BASE, steps: [{ say: 'a', check: {} }] }, 'lesson.steps[0].check: expected at least one of leader, nodes, keys, violation, got {}'],
+    [{ ...BASE, steps: [{ say: 'a', check: {} }] }, 'lesson.steps[0].check: expected at least one of leader, nodes, keys, queues, violation, got {}'],
     [{ ...BASE, steps: [{ say: 'a', until: { user: { atMs: 5, do: 'crash', node: 1 } } }] }, 'lesson.steps[0].until.user.atMs: unknown field'],
     [{ ...BASE, steps: [{ say: 'a', until: { user: { do: 'crash', node: 7 } } }] }, 'lesson.steps[0].until.user.node: expected 1..3 or "leader", got 7'],
     [{ ...BASE, id: 'Demo' }, 'lesson.id: expected lower-case letters'],
@@ -56,6 +56,7 @@ function facts(nodes: Record<number, Partial<NodeFacts>>, more: Partial<ClusterF
     leader: null,
     node: (id) => (nodes[id] ? { status: 'up', role: 'follower', term: 1, commitIndex: 0, lastIndex: 0, voters: [1, 2, 3], ...nodes[id] } : null),
     value: () => null,
+    tasks: () => 0,
     violations: [],
     ...more,
   };

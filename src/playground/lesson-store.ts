@@ -117,10 +117,18 @@ export const useLesson = create<LessonState>()((set, get) => {
     await current.refreshMachines();
     if (get().active?.step !== active.step || liveCluster() !== current) return;
     const machines = current.machineViews;
-    const facts = simulationFacts(current.sim, (node: NodeId, key: string) => {
-      if (!current.sim.node(node).up) return undefined;
-      const entry = machines[node]?.kv.find(([k]) => k === key);
-      return entry ? entry[1] : null;
+    const up = (node: NodeId) => current.sim.node(node).up;
+    const facts = simulationFacts(current.sim, {
+      value(node, key) {
+        if (!up(node)) return undefined;
+        const entry = machines[node]?.kv.find(([k]) => k === key);
+        return entry ? entry[1] : null;
+      },
+      tasks(node, queue) {
+        if (!up(node)) return undefined;
+        const lanes = machines[node]?.queues.find((q) => q.queue === queue);
+        return lanes ? lanes.counts.pending + lanes.counts.claimed + lanes.counts.done + lanes.counts.dead : 0;
+      },
     });
     const outcome = judgeStep(stepOf(active), facts);
     const mismatch =

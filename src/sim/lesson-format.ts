@@ -88,6 +88,8 @@ export interface Claims {
   readonly nodes?: Readonly<Record<string, NodeClaim>>;
   /** A key's value in a node's state machine; null: the key is absent. */
   readonly keys?: readonly { readonly node: NodeRef; readonly key: string; readonly value: string | null }[];
+  /** How many tasks a queue in a node's state machine has ever held (pending, claimed, done or dead). */
+  readonly queues?: readonly { readonly node: NodeRef; readonly queue: string; readonly tasks: Bound }[];
   /** That the checker reported this invariant broken by now; null: that it reported none. */
   readonly violation?: string | null;
 }
@@ -110,7 +112,7 @@ export const EVENT_FIELDS = {
   leader: ['node', 'term'],
   role: ['node', 'to', 'term', 'reason'],
   vote: ['node', 'candidate', 'term', 'granted', 'preVote', 'reason'],
-  append: ['node', 'leader', 'success', 'reason'],
+  append: ['node', 'leader', 'success', 'reason', 'entries'],
   commit: ['node', 'index', 'term'],
   propose: ['node', 'index'],
   apply: ['node', 'lastIndex'],
@@ -130,12 +132,12 @@ export type LessonEventName = keyof typeof EVENT_FIELDS;
 const EVENT_NAMES = Object.keys(EVENT_FIELDS) as LessonEventName[];
 
 /** Fields whose values are numbers, which a match may give as a range. */
-const NUMBER_FIELDS = new Set(['node', 'term', 'candidate', 'leader', 'index', 'lastIndex', 'target', 'from', 'to']);
+const NUMBER_FIELDS = new Set(['node', 'term', 'candidate', 'leader', 'index', 'lastIndex', 'target', 'from', 'to', 'entries']);
 
 const ROLES: readonly Role[] = ['follower', 'precandidate', 'candidate', 'leader'];
 const LESSON_FIELDS = ['id', 'title', 'paper', 'order', 'speed', 'steps', 'challenge'] as const;
 const STEP_FIELDS = ['say', 'ask', 'choices', 'why', 'show', 'until', 'check'] as const;
-const CLAIM_FIELDS = ['leader', 'nodes', 'keys', 'violation'] as const;
+const CLAIM_FIELDS = ['leader', 'nodes', 'keys', 'queues', 'violation'] as const;
 const NODE_CLAIM_FIELDS = ['status', 'role', 'term', 'commitIndex', 'lastIndex', 'voters'] as const;
 const SHOW_FIELDS = ['nodes', 'panel', 'messages', 'entries'] as const;
 
@@ -369,6 +371,18 @@ function readClaims(value: unknown, path: string, context: LessonContext): Claim
       const found = claim['value'];
       if (found !== null && typeof found !== 'string') fail(`${p}.value`, 'a string, or null for no such key', found);
       return { node: readNodeRef(field(claim, 'node'), `${p}.node`, context), key: readText(field(claim, 'key'), `${p}.key`, { nonEmpty: true, charactersMax: 256 }), value: found as string | null };
+    });
+  }
+  const queues = field(record, 'queues');
+  if (queues !== undefined) {
+    claims.queues = readList(queues, `${path}.queues`, '{ "node", "queue", "tasks" } objects', (item, p) => {
+      const claim = readObject(item, p);
+      rejectUnknownFields(claim, ['node', 'queue', 'tasks'], p);
+      return {
+        node: readNodeRef(field(claim, 'node'), `${p}.node`, context),
+        queue: readText(field(claim, 'queue'), `${p}.queue`, { nonEmpty: true, charactersMax: 256 }),
+        tasks: readBound(field(claim, 'tasks'), `${p}.tasks`),
+      };
     });
   }
   if (Object.hasOwn(record, 'violation')) {

@@ -8,6 +8,7 @@ import {
   ScenarioError,
   type Scenario,
 } from './scenario.ts';
+import { createScenarioSimulation } from './run-scenario.ts';
 
 /** SPEC §3's example file, verbatim. */
 const SPEC_EXAMPLE = `{
@@ -512,7 +513,7 @@ describe('parseScenario: action errors', () => {
       'actions[0].node: unknown field (expected one of atMs, do)',
     );
     expect(() => parseScenario(file([{ atMs: 0, do: 'put', key: 'k', value: 'v', to: 2 }]))).toThrow(
-      'actions[0].to: unknown field (expected one of atMs, do, key, node, value)',
+      'actions[0].to: unknown field (expected one of atMs, do, key, node, session, value)',
     );
   });
 
@@ -702,5 +703,30 @@ describe('formatScenario', () => {
   it('refuses to write an invalid scenario', () => {
     const bad = { ...parseScenario(file()), nodes: 12 };
     expect(() => formatScenario(bad)).toThrow('nodes: expected a whole number from 1 to 9, got 12');
+  });
+});
+
+describe('a write with a client session (thesis §6.3)', () => {
+  const base = { version: 1, seed: 1, nodes: 3, runUntilMs: 2000 };
+
+  it('reads and writes back the session, and a retry with it is applied once', () => {
+    const enqueue = { do: 'enqueue', queue: 'jobs', payload: 'p', session: { client: 'c1', sequence: 1 } };
+    const scenario = parseScenario({ ...base, actions: [{ atMs: 1000, ...enqueue }, { atMs: 1500, ...enqueue }] });
+    expect(scenario.actions[0]).toEqual({ atMs: 1000, ...enqueue });
+    expect(parseScenarioText(formatScenario(scenario))).toEqual(scenario);
+    const once = createScenarioSimulation(scenario);
+    once.runUntil(2000);
+    const twice = createScenarioSimulation({ ...scenario, actions: scenario.actions.map((action) => ({ ...action, session: undefined })) as typeof scenario.actions });
+    twice.runUntil(2000);
+    const tasks = (sim: typeof once) => sim.node(sim.leader()!).machine.queues()[0]!;
+    expect(tasks(once).pending).toBe(1);
+    expect(tasks(twice).pending).toBe(2);
+  });
+
+  it('names a malformed session', () => {
+    expect(() => parseScenario({ ...base, actions: [{ atMs: 1, do: 'put', key: 'x', value: '1', session: { client: 'c1', sequence: 0 } }] })).toThrow(
+      'actions[0].session.sequence: expected a whole number from 1 to',
+    );
+    expect(() => parseScenario({ ...base, actions: [{ atMs: 1, do: 'heal', session: { client: 'c1', sequence: 1 } }] })).toThrow('actions[0].session: unknown field');
   });
 });

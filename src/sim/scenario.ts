@@ -85,14 +85,14 @@ export type ScenarioAction = { atMs: number } & (
   | { do: 'cut'; from: number; to: number }
   | { do: 'mend'; from: number; to: number }
   | { do: 'set'; key: keyof SimConfig; value: SimConfig[keyof SimConfig] }
-  | { do: 'put'; key: string; value: string; node?: NodeRef }
+  | { do: 'put'; key: string; value: string; node?: NodeRef; session?: ActionSession }
   | { do: 'get'; key: string; node?: NodeRef }
-  | { do: 'delete'; key: string; node?: NodeRef }
-  | { do: 'cas'; key: string; from: string; to: string; node?: NodeRef }
-  | { do: 'enqueue'; queue: string; payload: unknown; node?: NodeRef }
-  | { do: 'claim'; queue: string; worker: string; leaseMs: number; node?: NodeRef }
-  | { do: 'ack'; queue: string; task: number; node?: NodeRef }
-  | { do: 'nack'; queue: string; task: number; node?: NodeRef }
+  | { do: 'delete'; key: string; node?: NodeRef; session?: ActionSession }
+  | { do: 'cas'; key: string; from: string; to: string; node?: NodeRef; session?: ActionSession }
+  | { do: 'enqueue'; queue: string; payload: unknown; node?: NodeRef; session?: ActionSession }
+  | { do: 'claim'; queue: string; worker: string; leaseMs: number; node?: NodeRef; session?: ActionSession }
+  | { do: 'ack'; queue: string; task: number; node?: NodeRef; session?: ActionSession }
+  | { do: 'nack'; queue: string; task: number; node?: NodeRef; session?: ActionSession }
   | { do: 'snapshot'; node: NodeRef }
   | { do: 'transfer'; to: number }
   | { do: 'add-node' }
@@ -104,6 +104,15 @@ export type ScenarioAction = { atMs: number } & (
 );
 
 export type ActionName = ScenarioAction['do'];
+
+/**
+ * A write's client session (thesis §6.3): the client's name and the request's number in it. A retry carries the
+ * same pair, and the state machine answers it with the first result instead of applying it again.
+ */
+export interface ActionSession {
+  readonly client: string;
+  readonly sequence: number;
+}
 
 /** An action without its time: what a learner or a button does now. */
 export type ActionBody = ScenarioAction extends infer A ? (A extends ScenarioAction ? Omit<A, 'atMs'> : never) : never;
@@ -160,14 +169,14 @@ const ACTION_FIELDS = {
   cut: ['from', 'to'],
   mend: ['from', 'to'],
   set: ['key', 'value'],
-  put: ['key', 'value', 'node'],
+  put: ['key', 'value', 'node', 'session'],
   get: ['key', 'node'],
-  delete: ['key', 'node'],
-  cas: ['key', 'from', 'to', 'node'],
-  enqueue: ['queue', 'payload', 'node'],
-  claim: ['queue', 'worker', 'leaseMs', 'node'],
-  ack: ['queue', 'task', 'node'],
-  nack: ['queue', 'task', 'node'],
+  delete: ['key', 'node', 'session'],
+  cas: ['key', 'from', 'to', 'node', 'session'],
+  enqueue: ['queue', 'payload', 'node', 'session'],
+  claim: ['queue', 'worker', 'leaseMs', 'node', 'session'],
+  ack: ['queue', 'task', 'node', 'session'],
+  nack: ['queue', 'task', 'node', 'session'],
   snapshot: ['node'],
   transfer: ['to'],
   'add-node': [],
@@ -346,15 +355,29 @@ function readGroups(value: unknown, path: string, context: ActionContext): numbe
   });
 }
 
-/** Optional `node` of client requests: absent means the leader, and stays absent. */
+/** Optional `node` of client requests (absent means the leader, and stays absent), and `session` of writes. */
 function withOptionalNode<T extends object>(
   action: T,
   record: Record<string, unknown>,
   path: string,
   context: ActionContext,
-): T & { node?: NodeRef } {
+): T & { node?: NodeRef; session?: ActionSession } {
   const found = field(record, 'node');
-  return found === undefined ? action : { ...action, node: readNodeRef(found, `${path}.node`, context) };
+  const sessionFound = field(record, 'session');
+  return {
+    ...action,
+    ...(found === undefined ? {} : { node: readNodeRef(found, `${path}.node`, context) }),
+    ...(sessionFound === undefined ? {} : { session: readSession(sessionFound, `${path}.session`) }),
+  };
+}
+
+function readSession(value: unknown, path: string): ActionSession {
+  const record = readObject(value, path, 'an object { "client", "sequence" }');
+  rejectUnknownFields(record, ['client', 'sequence'], path);
+  return {
+    client: readText(field(record, 'client'), `${path}.client`, { nonEmpty: true, charactersMax: KEY_CHARACTERS_MAX }),
+    sequence: readWhole(field(record, 'sequence'), `${path}.sequence`, 1, Number.MAX_SAFE_INTEGER),
+  };
 }
 
 function readSetAction(

@@ -636,6 +636,7 @@ export class Simulation {
     };
     const target = NODE_ACTIONS.has(action.do) ? resolve('node' in action ? action.node : undefined) : 0;
     if (typeof target === 'string') return target;
+    const session = 'session' in action && action.session ? { session: action.session } : {};
     const request = function* (submitted: Work<ClientSubmit>, sim: Simulation): Work<string | undefined> {
       const result = yield* submitted;
       return result.ok ? undefined : `S${sim.leader() ?? '?'} leads; the request was refused: ${result.reason}`;
@@ -663,25 +664,25 @@ export class Simulation {
         yield* this.setConfigWork(action.key, action.value);
         return undefined;
       case 'put':
-        return yield* request(this.submitWork(target, 'put', { op: 'put', key: action.key, value: action.value }), this);
+        return yield* request(this.submitWork(target, 'put', { op: 'put', key: action.key, value: action.value }, undefined, session), this);
       case 'get':
         return yield* request(this.readWork(target, action.key), this);
       case 'delete':
-        return yield* request(this.submitWork(target, 'delete', { op: 'delete', key: action.key }), this);
+        return yield* request(this.submitWork(target, 'delete', { op: 'delete', key: action.key }, undefined, session), this);
       case 'cas':
-        return yield* request(this.submitWork(target, 'cas', { op: 'cas', key: action.key, from: action.from, to: action.to }), this);
+        return yield* request(this.submitWork(target, 'cas', { op: 'cas', key: action.key, from: action.from, to: action.to }, undefined, session), this);
       case 'transfer':
         return yield* this.atLeader({ kind: 'transfer', to: action.to });
       case 'enqueue':
-        return yield* request(this.submitWork(target, 'enqueue', { op: 'enqueue', queue: action.queue, payload: action.payload as JsonValue }), this);
+        return yield* request(this.submitWork(target, 'enqueue', { op: 'enqueue', queue: action.queue, payload: action.payload as JsonValue }, undefined, session), this);
       case 'claim':
         return yield* request(
-          this.submitWork(target, 'claim', { op: 'claim', queue: action.queue, worker: action.worker, leaseMs: action.leaseMs }),
+          this.submitWork(target, 'claim', { op: 'claim', queue: action.queue, worker: action.worker, leaseMs: action.leaseMs }, undefined, session),
           this,
         );
       case 'ack':
       case 'nack':
-        return yield* request(this.submitWork(target, action.do, { op: action.do, queue: action.queue, task: action.task }), this);
+        return yield* request(this.submitWork(target, action.do, { op: action.do, queue: action.queue, task: action.task }, undefined, session), this);
       case 'snapshot':
         return yield* this.refusal(this.node(target), { kind: 'snapshot' });
       case 'add-node': {
