@@ -5,7 +5,7 @@
 // `?lesson=ID&step=N`, replays the run at once to that step's start.
 import { create } from 'zustand';
 import type { NodeId } from '../core/types.ts';
-import { judgeStep, learnerActionMatches, describeLearnerAction, planLesson, scenarioAtStep, type LessonPlan, type LessonScenario, type StepOutcome } from '../lessons/lesson-plan.ts';
+import { describeLearnerAction, judgeStep, learnerActionMatches, planLesson, scenarioAtStep, type LessonPlan, type LessonScenario, type StepOutcome } from '../lessons/lesson-plan.ts';
 import { simulationFacts } from '../lessons/claims.ts';
 import { SHIPPED_LESSONS } from '../lessons/shipped.ts';
 import { learnerAction, type LessonPanel, type LessonShow, type LessonStep } from '../sim/lesson-format.ts';
@@ -59,7 +59,7 @@ export function stepOf(active: ActiveLesson): LessonStep {
   return active.file.lesson.steps[active.step]!;
 }
 
-/** Opens a lesson at a step: counts launches, so that only the latest one goes on. */
+/** Counts the player's launches of a step: only the latest goes on once its run has started. */
 let openings = 0;
 
 export const useLesson = create<LessonState>()((set, get) => {
@@ -67,6 +67,9 @@ export const useLesson = create<LessonState>()((set, get) => {
     const active = get().active;
     if (active) set({ active: { ...active, ...change } });
   };
+
+  /** The cluster this player launched: another one (Reset, Import, a shared link) ends the lesson. */
+  let launched: ReturnType<typeof liveCluster> = null;
 
   /** Replay the run at once to the start of `step`, paused, and begin the step. */
   const goTo = async (file: LessonScenario, plan: LessonPlan, step: number) => {
@@ -81,9 +84,6 @@ export const useLesson = create<LessonState>()((set, get) => {
     begin();
   };
 
-  /** The cluster this player launched: another one (Reset, Import) ends the lesson. */
-  let launched: ReturnType<typeof liveCluster> = null;
-
   const begin = () => {
     const active = get().active;
     if (!active) return;
@@ -93,7 +93,7 @@ export const useLesson = create<LessonState>()((set, get) => {
     else play();
   };
 
-  /** Run the clock at the lesson's pace to the step's end; it pauses there and `watch` ends the step. */
+  /** Run the clock at the lesson's pace to the step's end; it pauses there, and the subscription below ends the step. */
   const play = () => {
     const active = get().active;
     if (!active) return;

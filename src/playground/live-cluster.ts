@@ -3,7 +3,7 @@
 // virtual time, so a run exports as a scenario file that `raft-playground sim` replays to the same trace.
 import type { Entry, Message, NodeId, Role } from '../core/types.ts';
 import type { LinkState } from '../sim/network.ts';
-import { DEFAULT_SIM_CONFIG, type Scenario, type ScenarioAction, type SimConfig } from '../sim/scenario.ts';
+import { DEFAULT_SIM_CONFIG, type ActionBody, type Scenario, type ScenarioAction, type SimConfig } from '../sim/scenario.ts';
 import type { Violation } from '../sim/safety-checker.ts';
 import { Simulation, type SimResult } from '../sim/simulation.ts';
 import type { DropReason, TraceEvent } from '../sim/trace.ts';
@@ -18,7 +18,8 @@ const DYING_MS = 40;
 const HISTORY_MAX = 20_000;
 const HISTORY_TRIM = 1_000;
 
-export type Action = ScenarioAction extends infer A ? (A extends ScenarioAction ? Omit<A, 'atMs'> : never) : never;
+/** A scenario action without its time: what the page's controls do now. */
+export type Action = ActionBody;
 
 export interface LogCell {
   readonly index: number;

@@ -48,7 +48,10 @@ export interface StartOptions {
   /** A scenario to replay: its actions run at their times and the clock pauses at its runUntilMs. */
   readonly scenario?: Scenario;
   readonly paused?: boolean;
-  /** Run the scenario's actions at once up to this virtual ms and stop there (a lesson's step), rather than play it to its runUntilMs. */
+  /**
+   * Run the scenario at once up to this virtual ms and stop there (a lesson's step), rather than play it at the
+   * chosen pace to its runUntilMs.
+   */
   readonly fastForwardTo?: number;
 }
 

@@ -15,7 +15,6 @@ import {
   rejectUnknownFields,
   ScenarioError,
 } from './json-fields.ts';
-
 import { readLesson, type Lesson } from './lesson-format.ts';
 
 export { ScenarioError } from './json-fields.ts';

@@ -1,14 +1,15 @@
 // The lesson player's panel (SPEC §8): the lesson's title and section, step n of m, the step's words; for a
-// question its choices, then which one held and why; for a step that waits for the learner, what to do; Back,
-// Next, Restart and Leave. And the list of lessons, with the learner's progress.
+// question its choices, then which one held and why; for a step that waits for the learner, what to do; a
+// challenge's task and, once solved, the promise that broke; Back, Start over, Next and Leave. And the list
+// of lessons, with the learner's progress.
 import { useEffect, useRef, useState } from 'react';
 import { describeLearnerAction } from '../lessons/lesson-plan.ts';
 import { SHIPPED_LESSONS } from '../lessons/shipped.ts';
+import { stepOf, useLesson, type ActiveLesson } from '../playground/lesson-store.ts';
+import { usePlayground } from '../playground/store.ts';
 import { learnerAction } from '../sim/lesson-format.ts';
 import { INVARIANT_MEANING, type Invariant } from '../sim/safety-checker.ts';
-import { usePlayground } from '../playground/store.ts';
 import { encodeScenarioLink } from './scenario-link.ts';
-import { stepOf, useLesson, type ActiveLesson } from '../playground/lesson-store.ts';
 import './lesson.css';
 
 export function LessonPanel() {
