@@ -136,4 +136,24 @@ describe('raft-playground', () => {
     expect(malformed.code).toBe(1);
     expect(malformed.stderr.trim()).toBe(`${bad}: lesson.id: expected lower-case letters, digits and dashes, at most 48 (such as "election"), got "Bad Id"`);
   });
+
+  test('check-history says whether a client history is linearizable, and names the operations that cannot be ordered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'raft-history-'));
+    const write = (name: string, operations: unknown[]) => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify({ operations }));
+      return file;
+    };
+    const put = (client: string, value: string, callMs: number, returnMs: number | null) => ({ client, op: 'put', key: 'x', value, callMs, returnMs, result: { ok: true } });
+    const ok = await cli('check-history', write('ok.json', [put('a', '1', 0, 10), { client: 'b', op: 'get', key: 'x', callMs: 5, returnMs: 20, result: { ok: true, value: '1' } }, put('c', '2', 30, null)]));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('linearizable: 3 operations on 1 key, 2 search steps\n');
+    const stale = await cli('check-history', write('stale.json', [put('a', '1', 0, 10), put('a', '2', 20, 30), { client: 'b', op: 'get', key: 'x', callMs: 40, returnMs: 50, result: { ok: true, value: '1' } }]));
+    expect(stale.code).toBe(1);
+    expect(stale.stdout).toContain('not linearizable: 3 operations on 1 key');
+    expect(stale.stdout).toContain('key x: get(x) → 1 returned at 50 ms, but put(x, 2) completed at 30 ms and nothing wrote 1 after it.');
+    const malformed = await cli('check-history', write('bad.json', [{ client: 'a', op: 'zap', key: 'x', callMs: 0, returnMs: 1 }]));
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr.trim()).toBe(`raft-playground check-history: ${join(dir, 'bad.json')}: operations[0].op: expected one of put, get, delete, cas, got "zap"`);
+  });
 });

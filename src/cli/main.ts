@@ -20,6 +20,7 @@ import {
   statusCommand,
   transferCommand,
 } from './client-commands.ts';
+import { checkHistoryCommand } from './check-history-command.ts';
 import { clusterCommand } from './cluster-command.ts';
 import { fuzzCommand } from './fuzz-command.ts';
 import { lessonCommand } from './lesson-command.ts';
@@ -37,6 +38,7 @@ export const commands: Record<string, Command> = {
   sim: simCommand,
   fuzz: fuzzCommand,
   lesson: lessonCommand,
+  'check-history': checkHistoryCommand,
   bench: benchCommand,
   node: nodeCommand,
   cluster: clusterCommand,
