@@ -67,3 +67,11 @@ export async function committedEverywhere(page: Page, ids: readonly number[], in
 export async function lastIndex(page: Page, id: number): Promise<number> {
   return Number(await node(page, id).getAttribute('data-last-index'));
 }
+
+/** Press Step and wait until it has landed (the clock moved): a loop of Steps then never runs ahead of what it reads. */
+export async function stepOnce(page: Page): Promise<void> {
+  const clock = page.getByTestId('clock');
+  const before = await clock.getAttribute('data-ms');
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect(clock).not.toHaveAttribute('data-ms', before ?? '');
+}

@@ -3,7 +3,7 @@
 // overlaps and nothing is cut off; presentation mode reads from the back of a room. Checked from bounding boxes.
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
-import { leaderId, SETTLE_MS } from './helpers.ts';
+import { SETTLE_MS, leaderId, stepOnce } from './helpers.ts';
 
 const SIZES = [
   { width: 1280, height: 720 },
@@ -115,7 +115,7 @@ test('presentation mode at 1280×720: projector type, advanced controls folded, 
   await leaderId(page);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   // Step until a message is in flight (a heartbeat round is never far off).
-  for (let i = 0; i < 50 && (await page.getByTestId('message').count()) === 0; i++) await page.getByRole('button', { name: 'Step', exact: true }).click();
+  for (let i = 0; i < 50 && (await page.getByTestId('message').count()) === 0; i++) await stepOnce(page);
 
   for (const size of await screenFontSizes(page, '.node-name')) expect(size).toBeGreaterThanOrEqual(24);
   for (const size of await screenFontSizes(page, '.node-term')) expect(size).toBeGreaterThanOrEqual(18);

@@ -7,7 +7,7 @@ import { parseScenarioText } from '../src/sim/scenario.ts';
 import { encodeScenarioLink } from '../src/ui/scenario-link.ts';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
-import { chooseNode, committedEverywhere, lastIndex, leaderId, newLeader, node, put, SETTLE_MS, term } from './helpers.ts';
+import { SETTLE_MS, chooseNode, committedEverywhere, lastIndex, leaderId, newLeader, node, put, stepOnce, term } from './helpers.ts';
 
 const scenarioText = (name: string) => readFileSync(join(import.meta.dirname, '..', 'scenarios', name), 'utf8');
 const ALL = [1, 2, 3, 4, 5];
@@ -308,7 +308,7 @@ test('a message in flight: clicking it shows its fields, and dropping it records
   await expect
     .poll(async () => {
       const count = await page.getByTestId('message').count();
-      if (count === 0) await page.getByRole('button', { name: 'Step', exact: true }).click();
+      if (count === 0) await stepOnce(page);
       return count;
     })
     .toBeGreaterThan(0);

@@ -292,8 +292,16 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     }
   };
 
-  /** Actions run one after another, each from where the one before left the run. */
-  let acting: Promise<void> = Promise.resolve();
+  /**
+   * Actions, Steps and +1 s run one after another, in the order pressed, each from where the one before left the
+   * run: a Step pressed right after a crash counts from the crash, and two quick Steps are two moments.
+   */
+  let turns: Promise<void> = Promise.resolve();
+  const inTurn = (work: () => Promise<void>): Promise<void> => {
+    const done = turns.then(work);
+    turns = done.catch(() => undefined);
+    return done;
+  };
 
   const actNow = async (asked: Action) => {
     if (!cluster) return;
@@ -339,10 +347,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     start: (options) => launch(options, options.fastForwardTo),
 
     act(asked) {
-      // In the order asked: a Step or +1 s pressed right after waits for the action to land, and counts from it.
-      const done = acting.then(() => actNow(asked));
-      acting = done.catch(() => undefined);
-      return done;
+      return inTurn(() => actNow(asked));
     },
 
     setSpeed: (speed) => set({ speed }),
@@ -351,8 +356,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       set({ paused, ...(paused ? { clockMs: Math.floor(get().clockMs) } : { scrubMs: null }) });
     },
 
-    async step() {
-      await acting;
+    step: () => inTurn(async () => {
       const current = cluster;
       if (!current) return;
       get().setPaused(true);
@@ -369,10 +373,9 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       }
       if (cluster !== current) return;
       publish();
-    },
+    }),
 
-    async fastForward(ms) {
-      await acting;
+    fastForward: (ms) => inTurn(async () => {
       const current = cluster;
       if (!current) return;
       const target = Math.floor(shownClock(get())) + ms;
@@ -380,7 +383,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       await current.advanceTo(target);
       if (cluster !== current) return;
       publish();
-    },
+    }),
 
     scrubTo(ms) {
       if (ms === null || !cluster || ms >= cluster.nowMs) {

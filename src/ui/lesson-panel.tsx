@@ -149,11 +149,25 @@ function StepStatus({ active }: { active: ActiveLesson }) {
   }
 }
 
-/** The failing run as a link that replays it (SPEC §7 `#scenario=`), made when it is shown. */
+/**
+ * The failing run as a link that replays it (SPEC §7 `#scenario=`), made when it is shown: to share, or to follow
+ * here. Followed here it leaves the lesson and replays at once (the address may already hold this very run, and
+ * a hash that does not change would not start it again).
+ */
 function ReplayLink() {
-  const [href] = useState(() => `#scenario=${encodeScenarioLink(usePlayground.getState().exportScenario())}`);
+  const [text] = useState(() => usePlayground.getState().exportScenario());
+  const href = `#scenario=${encodeScenarioLink(text)}`;
   return (
-    <a href={href} data-testid="challenge-replay">
+    <a
+      href={href}
+      data-testid="challenge-replay"
+      onClick={(event) => {
+        event.preventDefault();
+        useLesson.getState().leave();
+        history.replaceState(null, '', href);
+        void usePlayground.getState().importScenario(text);
+      }}
+    >
       Replay this run
     </a>
   );
