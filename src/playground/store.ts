@@ -365,13 +365,16 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       // The next moment something happens that the trace records: a timer that only re-arms itself (a follower
       // that heard from its leader since it was set) is not one, and a Step that showed nothing would puzzle.
       const before = current.sim.trace.count;
+      let reached = get().clockMs;
       for (let moments = 0; moments < STEP_MOMENTS_MAX && current.sim.trace.count === before; moments++) {
         const next = current.sim.nextEventAt();
-        if (cluster !== current || next === Infinity) return;
-        set({ clockMs: next });
+        if (cluster !== current || next === Infinity) break;
         await current.advanceTo(next);
+        reached = next;
       }
       if (cluster !== current) return;
+      // The clock and the view move together, once the moment's events have run: what a Step shows is whole.
+      set({ clockMs: reached });
       publish();
     }),
 
@@ -379,9 +382,10 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       const current = cluster;
       if (!current) return;
       const target = Math.floor(shownClock(get())) + ms;
-      set({ scrubMs: null, clockMs: Math.max(get().clockMs, target) });
+      set({ scrubMs: null });
       await current.advanceTo(target);
       if (cluster !== current) return;
+      set({ clockMs: Math.max(get().clockMs, target) }); // with the view, as a Step does
       publish();
     }),
 
