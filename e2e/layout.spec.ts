@@ -114,12 +114,16 @@ test('presentation mode at 1280×720: projector type, advanced controls folded, 
   await page.goto('/?seed=3&nodes=5&speed=1&present=1');
   await leaderId(page);
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
-  // Step until a message is in flight (a heartbeat round is never far off).
-  for (let i = 0; i < 50 && (await page.getByTestId('message').count()) === 0; i++) await stepOnce(page);
+  // Step until a message is in flight (a heartbeat round is never far off), measuring the glyphs as they are
+  // found, in one read.
+  let glyphs: number[] = [];
+  for (let i = 0; i < 50 && glyphs.length === 0; i++) {
+    glyphs = await page.getByTestId('message').evaluateAll((messages) => messages.map((m) => m.getBoundingClientRect()).map((r) => Math.min(r.width, r.height)));
+    if (glyphs.length === 0) await stepOnce(page);
+  }
 
   for (const size of await screenFontSizes(page, '.node-name')) expect(size).toBeGreaterThanOrEqual(24);
   for (const size of await screenFontSizes(page, '.node-term')) expect(size).toBeGreaterThanOrEqual(18);
-  const glyphs = await page.getByTestId('message').evaluateAll((messages) => messages.map((m) => m.getBoundingClientRect()).map((r) => Math.min(r.width, r.height)));
   expect(glyphs.length).toBeGreaterThan(0);
   for (const side of glyphs) expect(side).toBeGreaterThanOrEqual(16);
   const latest = page.getByTestId('caption-latest');

@@ -211,16 +211,20 @@ export class LiveCluster {
     this.sim.schedule(action);
   }
 
-  /** The run so far as a scenario file: replaying it gives the same trace up to `runUntilMs`. */
-  scenario(): Scenario {
+  /**
+   * The run so far as a scenario file: replaying it gives the same trace up to `runUntilMs`. `untilMs` may be
+   * ahead of the events, at a moment they will reach (the clock of a paused page).
+   */
+  scenario(untilMs: number = this.sim.now): Scenario {
+    const end = Math.max(this.sim.now, untilMs);
     return {
       version: 1,
       ...(this.description ? { description: this.description } : {}),
       seed: this.seed,
       nodes: this.nodeCount,
       config: this.initialConfig,
-      actions: this.actionLog.filter((a) => a.atMs <= this.sim.now),
-      runUntilMs: this.sim.now,
+      actions: this.actionLog.filter((a) => a.atMs <= end),
+      runUntilMs: end,
     };
   }
 

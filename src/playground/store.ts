@@ -112,6 +112,8 @@ export interface PlaygroundState {
   scrubTo(ms: number | null): void;
   select(selection: Selection): void;
   exportScenario(): string;
+  /** Paused: wait until the events have reached the clock shown (what an export of now replays to). */
+  settle(): Promise<void>;
   importScenario(text: string): Promise<void>;
   notify(notice: string | null): void;
 }
@@ -401,7 +403,14 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
 
     exportScenario() {
       if (!cluster) throw new Error('the cluster has not started');
-      return formatScenario(cluster.scenario());
+      // Paused, the run is the clock shown: its events up to there run even if they have not yet.
+      const state = get();
+      return formatScenario(cluster.scenario(state.paused && state.scrubMs === null ? Math.floor(state.clockMs) : cluster.nowMs));
+    },
+
+    async settle() {
+      const state = get();
+      if (cluster && state.paused && state.scrubMs === null) await cluster.advanceTo(Math.floor(state.clockMs));
     },
 
     async importScenario(text) {

@@ -12,7 +12,7 @@ if (!container) throw new Error('index.html has no #root element');
 declare global {
   interface Window {
     raftPlayground: {
-      /** SPEC §4's result for the run so far (trace hash, nodes, violations). */
+      /** SPEC §4's result for the run so far (trace hash, nodes, violations); paused, up to the clock shown. */
       result(): Promise<SimResult | null>;
       /** The run so far as a scenario file. */
       exportScenario(): string;
@@ -27,7 +27,10 @@ declare global {
 }
 
 window.raftPlayground = {
-  result: async () => (await liveCluster()?.result()) ?? null,
+  result: async () => {
+    await usePlayground.getState().settle();
+    return (await liveCluster()?.result()) ?? null;
+  },
   exportScenario: () => usePlayground.getState().exportScenario(),
   nowMs: () => liveCluster()?.nowMs ?? 0,
   act: (action) => usePlayground.getState().act(action),
