@@ -8,6 +8,7 @@ import { planLesson, type LessonScenario } from '../src/lessons/lesson-plan.ts';
 import { learnerAction } from '../src/sim/lesson-format.ts';
 import { parseScenarioText, type ActionBody } from '../src/sim/scenario.ts';
 import { expect, test } from './fixtures.ts';
+import { chooseNode } from './helpers.ts';
 
 const LESSONS_DIR = join(import.meta.dirname, '..', 'lessons');
 const lessons = readdirSync(LESSONS_DIR)
@@ -28,7 +29,7 @@ async function nodeId(page: Page, ref: number | 'leader'): Promise<number> {
 
 /** Do the action with the controls a learner uses. */
 async function doWithControls(page: Page, action: ActionBody): Promise<void> {
-  const choose = async (ref: number | 'leader') => page.getByRole('combobox', { name: 'Node', exact: true }).selectOption(String(await nodeId(page, ref)));
+  const choose = async (ref: number | 'leader') => chooseNode(page, await nodeId(page, ref));
   const press = (name: string) => page.getByRole('button', { name, exact: true }).click();
   switch (action.do) {
     case 'crash':

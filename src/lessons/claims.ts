@@ -1,6 +1,7 @@
 // A lesson's claims (SPEC §8 `check`) held against the cluster at the end of a step, and said in words when they
 // do not hold. The same claims are judged on the headless run (lesson-plan.ts) and on the page's live cluster.
 import type { NodeId, Role } from '../core/types.ts';
+import { tasksEver } from '../machines/task-queues.ts';
 import type { Bound, Claims, EventMatch } from '../sim/lesson-format.ts';
 import type { Simulation } from '../sim/simulation.ts';
 import type { TraceEvent } from '../sim/trace.ts';
@@ -64,22 +65,22 @@ export function judge(claims: Claims, facts: ClusterFacts): Verdict {
       failures.push(`${name}'s voters are ${listNodes(node.voters)}, not ${listNodes(claim.voters)}`);
     }
   }
+  /** A claim's node: "leader" is the leader now; null (and a failure said) when there is none. */
+  const onNode = (ref: NodeId | 'leader', what: string): NodeId | null => {
+    const id = ref === 'leader' ? facts.leader : ref;
+    if (id === null) failures.push(`there is no leader to ${what} on`);
+    return id;
+  };
   for (const claim of claims.keys ?? []) {
-    const id = claim.node === 'leader' ? facts.leader : claim.node;
-    if (id === null) {
-      failures.push(`there is no leader to read "${claim.key}" on`);
-      continue;
-    }
+    const id = onNode(claim.node, `read "${claim.key}"`);
+    if (id === null) continue;
     const value = facts.value(id, claim.key);
     if (value === undefined) failures.push(`S${id} is down, so "${claim.key}" cannot be read on it`);
     else if (value !== claim.value) failures.push(`"${claim.key}" on S${id} is ${describeValue(value)}, not ${describeValue(claim.value)}`);
   }
   for (const claim of claims.queues ?? []) {
-    const id = claim.node === 'leader' ? facts.leader : claim.node;
-    if (id === null) {
-      failures.push(`there is no leader to count queue "${claim.queue}" on`);
-      continue;
-    }
+    const id = onNode(claim.node, `count queue "${claim.queue}"`);
+    if (id === null) continue;
     const tasks = facts.tasks(id, claim.queue);
     if (tasks === undefined) failures.push(`S${id} is down, so queue "${claim.queue}" cannot be counted on it`);
     else if (!within(tasks, claim.tasks)) failures.push(`queue "${claim.queue}" on S${id} has held ${tasks} task${tasks === 1 ? '' : 's'}, not ${describeBound(claim.tasks)}`);
@@ -182,7 +183,7 @@ export function simulationFacts(
         const node = sim.node(id);
         if (!node.up) return undefined;
         const summary = node.machine.queues().find((q) => q.name === queue);
-        return summary ? summary.pending + summary.claimed + summary.done + summary.dead : 0;
+        return summary ? tasksEver(summary) : 0;
       }),
     violations: [...new Set(sim.violations.map((v) => v.invariant))],
   };

@@ -6,6 +6,7 @@ import type { EventMatch, Lesson, LessonStep } from '../sim/lesson-format.ts';
 import { createScenarioSimulation } from '../sim/run-scenario.ts';
 import type { NodeId } from '../core/types.ts';
 import type { ActionBody, Scenario, ScenarioAction } from '../sim/scenario.ts';
+import type { Simulation } from '../sim/simulation.ts';
 import type { TraceEvent } from '../sim/trace.ts';
 import { judge, matchesEvent, simulationFacts, type ClusterFacts, type Verdict } from './claims.ts';
 
@@ -68,10 +69,7 @@ export function planLesson(scenario: LessonScenario): LessonPlan {
       }
       sim.runUntil(sim.now); // the rest of that millisecond, as the page pauses on whole milliseconds
     } else if (until && 'user' in until) {
-      // As the page does it: one millisecond after the moment it is paused on.
-      action = { ...until.user, atMs: startMs + 1 } as ScenarioAction;
-      sim.schedule(action);
-      sim.runUntil(action.atMs);
+      action = actNow(sim, until.user);
     } else if (until) {
       const { atMs } = until as { readonly atMs: number };
       if (atMs < startMs) {
@@ -95,9 +93,7 @@ export function planLesson(scenario: LessonScenario): LessonPlan {
     if ('waitMs' in move) {
       sim.runUntil(sim.now + move.waitMs);
     } else {
-      const action = { ...move, atMs: sim.now + 1 } as ScenarioAction;
-      sim.schedule(action);
-      sim.runUntil(action.atMs);
+      actNow(sim, move);
     }
   }
   const broken = sim.violations.find((v) => challenge.goal.includes(v.invariant));
@@ -106,6 +102,14 @@ export function planLesson(scenario: LessonScenario): LessonPlan {
     return { steps, problems };
   }
   return { steps, problems, challenge: { invariant: broken.invariant, atMs: broken.t } };
+}
+
+/** The learner's action as the page does it, paused: one millisecond after the moment it stands on. */
+function actNow(sim: Simulation, body: ActionBody): ScenarioAction {
+  const action = { ...body, atMs: sim.now + 1 } as ScenarioAction;
+  sim.schedule(action);
+  sim.runUntil(action.atMs);
+  return action;
 }
 
 /** The step's claims and, for a question, its choices, judged where it ends. */
@@ -136,7 +140,7 @@ export function scenarioAtStep(scenario: LessonScenario, plan: LessonPlan, index
   return { ...scenario, actions, runUntilMs: Math.max(1, reached.startMs) };
 }
 
-export function describeMatch(match: Record<string, unknown>): string {
+function describeMatch(match: Record<string, unknown>): string {
   const fields = Object.entries(match)
     .filter(([key]) => key !== 'event')
     .map(([key, value]) => `${key} ${JSON.stringify(value)}`);

@@ -32,6 +32,11 @@ export interface QueueCounts {
   readonly dead: number;
 }
 
+/** Every task a queue has held: pending, claimed, done or dead. */
+export function tasksEver(counts: QueueCounts): number {
+  return counts.pending + counts.claimed + counts.done + counts.dead;
+}
+
 export interface QueueLanes {
   readonly queue: string;
   readonly counts: QueueCounts;

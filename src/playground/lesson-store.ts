@@ -9,6 +9,7 @@ import { describeLearnerAction, judgeStep, learnerActionMatches, planLesson, sce
 import { simulationFacts } from '../lessons/claims.ts';
 import { SHIPPED_LESSONS } from '../lessons/shipped.ts';
 import { learnerAction, type LessonPanel, type LessonShow, type LessonStep } from '../sim/lesson-format.ts';
+import { tasksEver } from '../machines/task-queues.ts';
 import type { Violation } from '../sim/safety-checker.ts';
 import type { Action } from './live-cluster.ts';
 import { loadProgress, recordAnswer, recordDone, saveProgress, type Progress } from './lesson-progress.ts';
@@ -127,7 +128,7 @@ export const useLesson = create<LessonState>()((set, get) => {
       tasks(node, queue) {
         if (!up(node)) return undefined;
         const lanes = machines[node]?.queues.find((q) => q.queue === queue);
-        return lanes ? lanes.counts.pending + lanes.counts.claimed + lanes.counts.done + lanes.counts.dead : 0;
+        return lanes ? tasksEver(lanes.counts) : 0;
       },
     });
     const outcome = judgeStep(stepOf(active), facts);

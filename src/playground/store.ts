@@ -403,14 +403,12 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
 
     exportScenario() {
       if (!cluster) throw new Error('the cluster has not started');
-      // Paused, the run is the clock shown: its events up to there run even if they have not yet.
-      const state = get();
-      return formatScenario(cluster.scenario(state.paused && state.scrubMs === null ? Math.floor(state.clockMs) : cluster.nowMs));
+      return formatScenario(cluster.scenario(pausedAt(get()) ?? cluster.nowMs));
     },
 
     async settle() {
-      const state = get();
-      if (cluster && state.paused && state.scrubMs === null) await cluster.advanceTo(Math.floor(state.clockMs));
+      const at = pausedAt(get());
+      if (cluster && at !== null) await cluster.advanceTo(at);
     },
 
     async importScenario(text) {
@@ -428,6 +426,11 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     notify: (notice) => set({ notice }),
   };
 });
+
+/** Paused on the present, the clock shown: the run is up to there, its events there run even if not yet. */
+function pausedAt(state: PlaygroundState): number | null {
+  return state.paused && state.scrubMs === null ? Math.floor(state.clockMs) : null;
+}
 
 /** The view at the moment shown: from the history when scrubbed (the latest kept at or before it), or the live one. */
 export function shownView(state: PlaygroundState): LiveView | null {
