@@ -73,6 +73,24 @@ const STATES: readonly PageState[] = [
     },
   },
   {
+    name: 'the space-time diagram',
+    url: '/?seed=7&paused=1',
+    enter: async (page) => {
+      await page.getByRole('tab', { name: 'Space-time' }).click();
+      await expect(page.getByTestId('space-time')).toHaveAttribute('data-cursor-ms', String(RUN_MS));
+    },
+  },
+  {
+    name: 'the client history with a request',
+    url: '/?seed=7&paused=1',
+    enter: async (page) => {
+      await page.getByRole('button', { name: 'Put', exact: true }).click();
+      await page.getByRole('button', { name: '+1 s', exact: true }).click();
+      await page.getByRole('tab', { name: 'Client history' }).click();
+      await expect(page.getByTestId('history-verdict')).toHaveAttribute('data-verdict', 'linearizable');
+    },
+  },
+  {
     name: 'a node down',
     url: '/?seed=7&paused=1',
     enter: async (page, leader) => {

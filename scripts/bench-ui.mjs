@@ -2,7 +2,8 @@
 // chosen. Builds the page, serves it, and opens it in Chromium once per case (a cluster size, a speed, with
 // or without continuous client load: a put every 50 ms of virtual time). For each it prints the median frames
 // per second over the measured seconds, the long tasks (50 ms or more), and how fast the virtual clock ran
-// against the speed chosen (1.00 is exact). A benchmark, not a test: it prints figures and never fails on them.
+// against the speed chosen (1.00 is exact). BENCH_VIEW=space-time measures with the space-time diagram open,
+// BENCH_PRERUN_S=600 after ten virtual minutes have run. A benchmark, not a test: it prints figures and never fails on them.
 import { spawn, execFileSync } from 'node:child_process';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, findChromium } from './chromium-path.mjs';
@@ -15,6 +16,11 @@ const CASES = (process.env.BENCH_CASES ?? '9x1load,5x10,5x10load').split(',').ma
   if (!match) throw new Error(`BENCH_CASES: expected cases such as 9x1load or 5x10, got "${text}"`);
   return { nodes: Number(match[1]), speed: Number(match[2]), load: match[3] === 'load' };
 });
+/** BENCH_VIEW=space-time or history: measure with that picture open instead of the ring. */
+const VIEW = { '': null, 'space-time': 'Space-time', history: 'Client history' }[process.env.BENCH_VIEW ?? ''];
+if (VIEW === undefined) throw new Error(`BENCH_VIEW: expected space-time or history, got "${process.env.BENCH_VIEW}"`);
+/** BENCH_PRERUN_S=600: run this many virtual seconds first (a long run's history behind the picture). */
+const PRERUN_MS = Number(process.env.BENCH_PRERUN_S ?? 0) * 1000;
 
 execFileSync('npx', ['vite', 'build'], { stdio: 'inherit' });
 const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore', detached: true });
@@ -49,6 +55,13 @@ for (const { nodes, speed, load } of CASES) {
   await page.getByTestId(`node-${nodes}`).waitFor();
   // Let the first election settle before measuring.
   await page.waitForFunction(() => document.querySelector('[data-role="leader"]') !== null, null, { timeout: 30_000 });
+  let prerun = '';
+  if (PRERUN_MS > 0) {
+    const started = Date.now();
+    await page.evaluate((ms) => window.raftPlayground.advance(ms), PRERUN_MS);
+    prerun = `, after ${PRERUN_MS / 1000} virtual s run first (in ${((Date.now() - started) / 1000).toFixed(0)} s)`;
+  }
+  if (VIEW) await page.getByRole('tab', { name: VIEW }).click();
 
   const figures = await page.evaluate(
     async ({ seconds, load }) => {
@@ -98,7 +111,7 @@ for (const { nodes, speed, load } of CASES) {
   const ratio = figures.virtualMs / (figures.wallMs * speed);
   const longest = figures.longTasks.length ? ` (longest ${Math.max(...figures.longTasks).toFixed(0)} ms)` : '';
   console.log(
-    `bench:ui ${nodes} nodes at ${speed}x${load ? ', a put every 50 virtual ms' : ''}, ${SECONDS} s at 1280x720: ` +
+    `bench:ui ${nodes} nodes at ${speed}x${load ? ', a put every 50 virtual ms' : ''}${VIEW ? `, ${VIEW} open` : ''}${prerun}, ${SECONDS} s at 1280x720: ` +
       `clock ${ratio.toFixed(2)} of the speed chosen (${(figures.virtualMs / 1000).toFixed(1)} virtual s), ` +
       `median ${figures.median.toFixed(1)} fps (lowest second ${figures.min.toFixed(1)}), ` +
       `${figures.longTasks.length} long tasks${longest}; ${figures.puts} puts, ${result?.events ?? '?'} trace events`,

@@ -51,6 +51,8 @@ export interface KvCheckResult {
   readonly explanation?: string;
   /** The operations (as given) that cannot be ordered, by call time; the culprit first in `culprit`. */
   readonly violation?: { readonly key: string; readonly culprit: KvOperation; readonly operations: readonly KvOperation[]; readonly minimal: boolean };
+  /** When linearizable: each key's operations (as given) in an order that explains every result. */
+  readonly linearization?: readonly (readonly KvOperation[])[];
 }
 
 /** The register's value; null when the key is absent. */
@@ -293,6 +295,7 @@ export function checkKvHistory(operations: readonly KvOperation[], options: Chec
     outcomes: result.outcomes,
     steps: result.steps,
     ...(result.explanation ? { explanation: result.explanation } : {}),
+    ...(result.linearization ? { linearization: result.linearization.map((part) => part.operations.map((op) => op.input)) } : {}),
     ...(violation
       ? {
           violation: {

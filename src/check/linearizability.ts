@@ -124,6 +124,11 @@ export interface CheckResult<Input, Output> {
   readonly steps: number;
   readonly violation?: Violation<Input, Output>;
   readonly explanation?: string;
+  /**
+   * When linearizable: each partition's operations in an order that explains every result. Never-returned
+   * operations the order did not need are left out (they may or may not have taken effect, after the rest).
+   */
+  readonly linearization?: readonly { readonly partition: string; readonly operations: readonly Operation<Input, Output>[] }[];
 }
 
 /** Counts steps against a limit and polls the caller's stop function; shared by every search of one check. */
@@ -156,6 +161,8 @@ export class SearchBudget {
 export interface SearchOutcome {
   readonly verdict: Verdict;
   readonly reason?: string;
+  /** When linearizable: the indices of the operations placed, in order. */
+  readonly order?: readonly number[];
 }
 
 interface ListEvent {
@@ -294,7 +301,11 @@ export function searchLinearization<State, Input, Output>(
   };
 
   for (;;) {
-    if (returnedLeft === 0) return { verdict: 'linearizable' };
+    if (returnedLeft === 0) {
+      // The stack holds one frame per operation placed, in the order placed.
+      const order = stack.map((frame) => (frame.call !== null ? frame.call.operation : unknownOrder[frame.unknownPosition]!));
+      return { verdict: 'linearizable', order };
+    }
     if (!budget.spend()) return { verdict: 'unknown', reason: budget.stopReason };
     if (memoEntries >= memoEntriesMax) return { verdict: 'unknown', reason: `the memo bound (${memoEntriesMax} entries) was reached` };
     if (unknownPosition < 0) {
@@ -368,11 +379,13 @@ export function checkPartitions<State, Input, Output>(
 
   const budget = new SearchBudget(settings.stepsMax, options.shouldStop);
   const outcomes: PartitionOutcome[] = [];
+  const linearization: { partition: string; operations: Operation<Input, Output>[] }[] = [];
   const order = [...partitions].sort((a, b) => a.operations.length - b.operations.length || compareText(a.label, b.label));
   for (const partition of order) {
     const operations = dropIrrelevantUnknowns(model, partition.operations);
-    const outcome = searchLinearization(model, operations, budget, settings.memoEntriesMax);
+    const { order: placed, ...outcome } = searchLinearization(model, operations, budget, settings.memoEntriesMax);
     outcomes.push({ label: partition.label, operations: partition.operations.length, ...outcome });
+    if (placed) linearization.push({ partition: partition.label, operations: placed.map((index) => operations[index]!) });
     if (outcome.verdict !== 'not-linearizable') continue;
     const violation = settings.explain ? shrinkViolation(model, partition.label, operations, budget.child(settings.explainStepsMax), settings.memoEntriesMax) : undefined;
     return {
@@ -392,7 +405,14 @@ export function checkPartitions<State, Input, Output>(
           .map((o) => `${o.label}: ${o.reason}`)
           .join('; ')}${unknown.length > 5 ? '; …' : ''})`
       : undefined;
-  return { verdict, partitions: partitions.length, outcomes, steps: budget.steps, ...(explanation ? { explanation } : {}) };
+  return {
+    verdict,
+    partitions: partitions.length,
+    outcomes,
+    steps: budget.steps,
+    ...(explanation ? { explanation } : {}),
+    ...(verdict === 'linearizable' ? { linearization } : {}),
+  };
 }
 
 /** A single-partition check of `operations`. */

@@ -8,6 +8,7 @@ import type { Violation } from '../sim/safety-checker.ts';
 import { Simulation, type SimResult } from '../sim/simulation.ts';
 import type { DropReason, TraceEvent } from '../sim/trace.ts';
 import type { MachineView } from '../worker/node.worker.ts';
+import { Timeline } from './timeline.ts';
 import { WorkerHost } from './worker-host.ts';
 
 /** How many of each node's latest log entries the view carries. */
@@ -110,6 +111,8 @@ export class LiveCluster {
    * anything happened. State changes only at events, so the latest view at or before a moment is that moment.
    */
   readonly history: LiveView[] = [];
+  /** The whole run over time (the space-time diagram and the client history draw it). */
+  readonly timeline: Timeline;
   /** The trace's length when the latest view was kept. */
   private remembered = -1;
   /** What the views drew of each node, reused while the node has not changed (views share it). */
@@ -127,6 +130,7 @@ export class LiveCluster {
     this.nodeCount = options.nodes;
     this.initialConfig = { ...DEFAULT_SIM_CONFIG, ...options.config };
     this.description = options.description;
+    this.timeline = new Timeline(Array.from({ length: options.nodes }, (_, i) => i + 1));
     this.sim = new Simulation({
       seed: options.seed,
       nodes: options.nodes,
@@ -308,6 +312,7 @@ export class LiveCluster {
   }
 
   private track(event: TraceEvent): void {
+    this.timeline.record(event);
     switch (event.type) {
       case 'send':
         if (event.deliverAt > event.t) this.inFlight.set(event.id, { id: event.id, message: event.message, sentAt: event.t, deliverAt: event.deliverAt });

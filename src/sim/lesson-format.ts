@@ -56,7 +56,7 @@ export interface LessonChoice {
   readonly check: Claims;
 }
 
-export const LESSON_PANELS = ['ring', 'logs', 'narration', 'inspector', 'machines'] as const;
+export const LESSON_PANELS = ['ring', 'space-time', 'history', 'logs', 'narration', 'inspector', 'machines'] as const;
 export type LessonPanel = (typeof LESSON_PANELS)[number];
 
 /** What the page highlights during the step. */

@@ -184,6 +184,8 @@ export class Simulation {
   /** Messages in flight that a user chose to lose, by id. */
   private readonly droppedByUser = new Set<number>();
   private nextRequestId = 1;
+  /** The client request the action being run started, for its trace event (a client history pairs the two). */
+  private actionRequest: number | undefined;
   /** The founding members, booted by the first work (`start`). */
   private booting: NodeId[];
 
@@ -624,8 +626,10 @@ export class Simulation {
 
   private *runAction(action: ScenarioAction): Work {
     const { atMs: _atMs, do: name, ...detail } = action;
+    this.actionRequest = undefined;
     const skipped = yield* this.applyAction(action);
-    this.emit(0, skipped === undefined ? { type: 'action', action: name, detail } : { type: 'action', action: name, detail, skipped });
+    const request = this.actionRequest;
+    this.emit(0, { type: 'action', action: name, detail, ...(request === undefined ? {} : { request }), ...(skipped === undefined ? {} : { skipped }) });
   }
 
   /** Carry out one action; returns why it was skipped, or undefined when it ran. */
@@ -639,6 +643,7 @@ export class Simulation {
     const session = 'session' in action && action.session ? { session: action.session } : {};
     const request = function* (submitted: Work<ClientSubmit>, sim: Simulation): Work<string | undefined> {
       const result = yield* submitted;
+      sim.actionRequest = result.request;
       return result.ok ? undefined : `S${sim.leader() ?? '?'} leads; the request was refused: ${result.reason}`;
     };
     switch (action.do) {

@@ -29,7 +29,8 @@ export type SimEventBody =
   | { readonly type: 'network'; readonly cuts: readonly (readonly [NodeId, NodeId])[] }
   | { readonly type: 'crash' }
   | { readonly type: 'restart' }
-  | { readonly type: 'action'; readonly action: string; readonly detail: unknown; readonly skipped?: string }
+  /** `request`: the client request a client action started (its `client` event names the same number). */
+  | { readonly type: 'action'; readonly action: string; readonly detail: unknown; readonly request?: number; readonly skipped?: string }
   | { readonly type: 'client'; readonly request: number; readonly op: ClientOp; readonly outcome: 'done'; readonly index: number; readonly result: unknown }
   | { readonly type: 'client'; readonly request: number; readonly op: ClientOp; readonly outcome: 'rejected'; readonly reason: RefusalReason; readonly leader?: NodeId }
   | { readonly type: 'client'; readonly request: number; readonly op: ClientOp; readonly outcome: 'lost'; readonly reason: ClientLostReason }

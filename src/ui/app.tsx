@@ -5,9 +5,10 @@
 import { useEffect, useState, type KeyboardEvent } from 'react';
 import { parseScenarioText, NODES_MAX, type Scenario } from '../sim/scenario.ts';
 import type { Violation } from '../sim/safety-checker.ts';
-import { useLesson } from '../playground/lesson-store.ts';
+import { stepOf, useLesson } from '../playground/lesson-store.ts';
 import { DEFAULT_SPEED, liveCluster, shownClock, usePlayground, type StartOptions } from '../playground/store.ts';
 import { Captions } from './captions.tsx';
+import { ClientHistory } from './client-history.tsx';
 import { ClusterRing } from './cluster-ring.tsx';
 import { ClientControls, ClusterSettings, NodeControls, PaceControls, RunControls, ScenarioControls } from './controls.tsx';
 import { EventLog } from './event-log.tsx';
@@ -19,6 +20,8 @@ import { LogGrid } from './log-grid.tsx';
 import { MachinePanel } from './machine-panel.tsx';
 import { encodeScenarioLink, scenarioFromHash } from './scenario-link.ts';
 import { ShortcutsOverlay, useShortcuts } from './shortcuts.tsx';
+import { SpaceTime } from './space-time.tsx';
+import './views.css';
 import { StandingNotes } from './standing-notes.tsx';
 import './app.css';
 
@@ -66,6 +69,7 @@ export function App() {
   const error = usePlayground((s) => s.error);
   const notice = usePlayground((s) => s.notice);
   const [tab, setTab] = useState<DetailTab>('events');
+  const [picture, setPicture] = useState<PictureTab>('ring');
   const selection = usePlayground((s) => s.selection);
   const [theme, setTheme] = useState<'light' | 'dark'>(() => (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
   const presenting = usePresentation((s) => s.presenting);
@@ -108,6 +112,15 @@ export function App() {
   useEffect(() => {
     if (selection) setTab('inspector');
   }, [selection]);
+
+  // A lesson's step that points at one of the pictures opens it.
+  const pointedPicture = useLesson((s) => {
+    const panel = s.active ? stepOf(s.active).show?.panel : undefined;
+    return PICTURE_TABS.some(([id]) => id === panel) ? (panel as PictureTab) : null;
+  });
+  useEffect(() => {
+    if (pointedPicture) setPicture(pointedPicture);
+  }, [pointedPicture]);
 
   return (
     <div className={`page${presenting ? ' is-presenting' : ''}${lessonQuiet ? ' is-lesson-quiet' : ''}`}>
@@ -157,13 +170,23 @@ export function App() {
       <SafetyAlarm />
       <main className="stage">
         <section className="left" aria-label="Cluster">
-          <ClusterRing />
+          <TabList tabs={PICTURE_TABS} tab={picture} onSelect={setPicture} label="Pictures" panel="picture-panel" />
+          <div className={`picture${pointedPicture && pointedPicture !== 'ring' ? ' is-pointed' : ''}`} role="tabpanel" id="picture-panel" aria-labelledby={`tab-${picture}`}>
+            {picture === 'ring' && <ClusterRing />}
+            {picture === 'space-time' && <SpaceTime />}
+            {picture === 'history' && <ClientHistory />}
+          </div>
           <Scrubber />
         </section>
         <section className="right">
           <LessonPanel />
           <LogGrid />
-          <DetailTabs tab={tab} onSelect={setTab} />
+          <div className="tab-bar">
+            <TabList tabs={DETAIL_TABS} tab={tab} onSelect={setTab} label="Details" panel="tab-panel" />
+            <span className="hint keys-hint advanced" title="Press ? for the keyboard shortcuts">
+              <kbd>?</kbd> keys
+            </span>
+          </div>
           <div className="tab-body" role="tabpanel" id="tab-panel" aria-labelledby={`tab-${tab}`}>
             {tab === 'events' && <EventLog />}
             {tab === 'inspector' && <Inspector />}
@@ -195,31 +218,42 @@ const DETAIL_TABS = [
 
 type DetailTab = (typeof DETAIL_TABS)[number][0];
 
+/** The pictures of the run: the cluster now, the run over time, what the clients saw. */
+const PICTURE_TABS = [
+  ['ring', 'Cluster'],
+  ['space-time', 'Space-time'],
+  ['history', 'Client history'],
+] as const;
+
+type PictureTab = (typeof PICTURE_TABS)[number][0];
+
 /** The WAI-ARIA tabs pattern: one tab in the Tab order, arrow keys (and Home, End) move between them. */
-function DetailTabs({ tab, onSelect }: { readonly tab: DetailTab; readonly onSelect: (tab: DetailTab) => void }) {
+function TabList<T extends string>(props: {
+  readonly tabs: readonly (readonly [T, string])[];
+  readonly tab: T;
+  readonly onSelect: (tab: T) => void;
+  readonly label: string;
+  readonly panel: string;
+}) {
+  const { tabs, tab, onSelect, label, panel } = props;
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    const at = DETAIL_TABS.findIndex(([id]) => id === tab);
-    const last = DETAIL_TABS.length - 1;
+    const at = tabs.findIndex(([id]) => id === tab);
+    const last = tabs.length - 1;
     const next = { ArrowRight: at === last ? 0 : at + 1, ArrowLeft: at === 0 ? last : at - 1, Home: 0, End: last }[event.key];
     if (next === undefined) return;
     event.preventDefault();
     event.stopPropagation();
-    const id = DETAIL_TABS[next]![0];
+    const id = tabs[next]![0];
     onSelect(id);
     document.getElementById(`tab-${id}`)?.focus();
   };
   return (
-    <div className="tab-bar">
-      <div className="tabs" role="tablist" aria-label="Details" onKeyDown={onKeyDown}>
-        {DETAIL_TABS.map(([id, label]) => (
-          <button key={id} id={`tab-${id}`} type="button" role="tab" aria-selected={tab === id} aria-controls="tab-panel" tabIndex={tab === id ? 0 : -1} onClick={() => onSelect(id)}>
-            {label}
-          </button>
-        ))}
-      </div>
-      <span className="hint keys-hint advanced" title="Press ? for the keyboard shortcuts">
-        <kbd>?</kbd> keys
-      </span>
+    <div className="tabs" role="tablist" aria-label={label} onKeyDown={onKeyDown}>
+      {tabs.map(([id, name]) => (
+        <button key={id} id={`tab-${id}`} type="button" role="tab" aria-selected={tab === id} aria-controls={panel} tabIndex={tab === id ? 0 : -1} onClick={() => onSelect(id)}>
+          {name}
+        </button>
+      ))}
     </div>
   );
 }

@@ -52,9 +52,9 @@ export function downloadScenario(): void {
   downloadText(text, scenarioFileName(store.seed));
 }
 
-/** Offer `text` as a download named `name` (a scenario or lesson file). */
-export function downloadText(text: string, name: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+/** Offer `content` as a download named `name` (a scenario, lesson or history file, a picture). */
+export function downloadText(content: string | Blob, name: string): void {
+  const url = URL.createObjectURL(typeof content === 'string' ? new Blob([content], { type: 'application/json' }) : content);
   const link = document.createElement('a');
   link.href = url;
   link.download = name;

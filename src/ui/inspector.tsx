@@ -1,8 +1,8 @@
 // The selected node's state, split as Figure 2 splits it: what survives a crash and what is lost; or the
-// selected message, every field of it, with a button to lose it on purpose.
+// selected message, every field of it, with a button to lose it on purpose (while it is on the way).
 import type { LiveMessage, LiveNode, LiveView } from '../playground/live-cluster.ts';
 import { usePointedPanel } from '../playground/lesson-store.ts';
-import { shownPanelView, usePlayground } from '../playground/store.ts';
+import { liveCluster, shownPanelView, usePlayground } from '../playground/store.ts';
 import { describeDrop, describeMessageFields, describePersistent, type FieldValue } from './inspector-model.ts';
 import { formatNode, formatRemainingSeconds, formatSeconds, ROLE_NAME } from './panel-format.ts';
 import { RoleBadge } from './role-badge.tsx';
@@ -20,8 +20,21 @@ export function Inspector() {
     body = node ? <NodeDetails node={node} view={view} /> : <p className="hint">S{selection.id} is not in this cluster.</p>;
   } else {
     const message = view.messages.find((m) => m.id === selection.id);
+    // Not in flight at this moment (one picked in the space-time diagram): the run's record of it.
+    const past = message ? undefined : liveCluster()?.timeline.message(selection.id);
     body = message ? (
       <MessageDetails message={message} />
+    ) : past && past.sentAt <= view.nowMs ? (
+      <MessageDetails
+        message={{
+          id: past.id,
+          message: past.message,
+          sentAt: past.sentAt,
+          deliverAt: past.deliverAt,
+          ...(past.lost && past.endAt !== undefined && past.endAt <= view.nowMs ? { dropped: { at: past.endAt, reason: past.lost } } : {}),
+        }}
+        arrivedAt={!past.lost && past.endAt !== undefined && past.endAt <= view.nowMs ? past.endAt : undefined}
+      />
     ) : (
       <p className="hint">Message #{selection.id} is no longer in flight: it arrived or was lost.</p>
     );
@@ -106,9 +119,10 @@ function VolatileState({ node, nowMs }: { node: LiveNode; nowMs: number }) {
   );
 }
 
-function MessageDetails({ message }: { message: LiveMessage }) {
+function MessageDetails({ message, arrivedAt }: { message: LiveMessage; arrivedAt?: number | undefined }) {
   const m = message.message;
   const dropped = message.dropped !== undefined;
+  const arrived = arrivedAt !== undefined;
   return (
     <div className="inspector-message">
       <p className="inspector-heading">
@@ -116,7 +130,7 @@ function MessageDetails({ message }: { message: LiveMessage }) {
       </p>
       <dl className="fields">
         <Row name="sent at" value={formatSeconds(message.sentAt)} />
-        <Row name={dropped ? 'was due at' : 'arrives at'} value={formatSeconds(message.deliverAt)} />
+        <Row name={dropped ? 'was due at' : arrived ? 'arrived at' : 'arrives at'} value={formatSeconds(arrivedAt ?? message.deliverAt)} />
         {message.dropped ? <Row name="lost" value={`at ${formatSeconds(message.dropped.at)}, ${describeDrop(message)}`} /> : null}
         {describeMessageFields(m).map((field) => (
           <div key={field.name} className="field">
@@ -130,7 +144,7 @@ function MessageDetails({ message }: { message: LiveMessage }) {
       <button
         type="button"
         className="panel-button"
-        disabled={dropped}
+        disabled={dropped || arrived}
         onClick={() => void usePlayground.getState().act({ do: 'drop', message: message.id })}
       >
         Drop message

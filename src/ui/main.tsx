@@ -4,6 +4,8 @@ import { liveCluster, usePlayground } from '../playground/store.ts';
 import type { Action } from '../playground/live-cluster.ts';
 import type { SimResult } from '../sim/simulation.ts';
 import { App } from './app.tsx';
+import type { SpaceTimeScene } from './space-time-model.ts';
+import { drawnSpaceTime } from './space-time.tsx';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html has no #root element');
@@ -22,6 +24,8 @@ declare global {
       act(action: Action): Promise<void>;
       /** Run `ms` of virtual time at once from the clock shown, as +1 s does for 1000. */
       advance(ms: number): Promise<void>;
+      /** What the space-time diagram drew last (null when it is not open), in the canvas's CSS pixels. */
+      spaceTime(): SpaceTimeScene | null;
     };
   }
 }
@@ -35,6 +39,7 @@ window.raftPlayground = {
   nowMs: () => liveCluster()?.nowMs ?? 0,
   act: (action) => usePlayground.getState().act(action),
   advance: (ms) => usePlayground.getState().fastForward(ms),
+  spaceTime: drawnSpaceTime,
 };
 
 createRoot(container).render(

@@ -1,0 +1,174 @@
+// The client history view's model: the run's key-value requests as the linearizability checker reads them
+// (src/check, the same format `raft-playground check-history` reads), the checker's verdict, and what to draw:
+// each client's requests as intervals from call to answer, packed in rows so that none overlap, with the point
+// where the checker's order places each (a linearization), or the operations no order explains.
+import { checkKvHistory, type KvCheckResult, type KvOperation, type KvOperationResult } from '../check/kv-linearizability.ts';
+import type { ClientCall } from '../playground/timeline.ts';
+
+const KV_OPS: ReadonlySet<string> = new Set(['put', 'get', 'delete', 'cas']);
+
+/** A key-value request of the run, as the checker reads it, with the call it came from. */
+export interface HistoryOperation {
+  readonly call: ClientCall;
+  readonly operation: KvOperation;
+}
+
+/**
+ * The run's key-value requests in the checker's terms, as clients knew them at `untilMs` (the moment shown): one
+ * unanswered then, or lost, is open (returnMs Infinity).
+ */
+export function kvHistory(calls: readonly ClientCall[], untilMs = Infinity): HistoryOperation[] {
+  const history: HistoryOperation[] = [];
+  for (const call of calls) {
+    if (call.callMs > untilMs) break; // calls are in time order
+    if (!KV_OPS.has(call.op)) continue;
+    const d = call.detail;
+    const open = call.returnMs === undefined || call.returnMs > untilMs;
+    const result: KvOperationResult | undefined = open
+      ? undefined
+      : call.outcome === 'done'
+        ? (call.result as KvOperationResult)
+        : { ok: false, error: call.reason ?? 'refused' };
+    const operation: KvOperation = {
+      client: call.client,
+      op: call.op as KvOperation['op'],
+      key: String(d['key']),
+      ...(call.op === 'put' ? { value: String(d['value']) } : {}),
+      ...(call.op === 'cas' ? { from: d['from'] === null ? null : String(d['from']), to: String(d['to']) } : {}),
+      callMs: call.callMs,
+      returnMs: open ? Infinity : call.returnMs!,
+      ...(result ? { result } : {}),
+    };
+    history.push({ call, operation });
+  }
+  return history;
+}
+
+/** The history file `check-history` reads: an open operation's returnMs is null. */
+export function historyFile(history: readonly HistoryOperation[]): string {
+  const operations = history.map(({ operation }) => ({ ...operation, returnMs: operation.returnMs === Infinity ? null : operation.returnMs }));
+  return `${JSON.stringify({ operations }, null, 2)}\n`;
+}
+
+export interface HistoryBar {
+  readonly operation: HistoryOperation;
+  readonly lane: number;
+  /** The row within its client's lane (overlapping requests of one client stack). */
+  readonly row: number;
+  /** The operation and its answer in words, and the server that answered. */
+  readonly label: string;
+  /** Where the checker's order places it (ms), when linearizable and it is in the order. */
+  readonly pointMs: number | undefined;
+  /** One of the operations that cannot be ordered. */
+  readonly offending: boolean;
+  readonly culprit: boolean;
+}
+
+export interface HistoryPicture {
+  readonly clients: readonly { readonly name: string; readonly rows: number }[];
+  readonly bars: readonly HistoryBar[];
+  readonly result: KvCheckResult;
+  /** The verdict in one sentence. */
+  readonly verdict: string;
+  /** The time the picture spans, ms. */
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** How wide the picture is drawn: a bar's row is kept free for its label as well as its interval. */
+export interface HistoryLayout {
+  readonly plotPx: number;
+  /** The width of a label's character, about. */
+  readonly charPx: number;
+}
+
+/** Checks the history and lays it out; `nowMs` closes open intervals in the picture (they stay open in the check). */
+export function historyPicture(history: readonly HistoryOperation[], nowMs: number, layout?: HistoryLayout): HistoryPicture {
+  const startMs = history.length === 0 ? 0 : Math.min(nowMs, ...history.map((h) => h.operation.callMs));
+  const endMs = Math.max(nowMs, ...history.map((h) => (h.operation.returnMs === Infinity ? h.operation.callMs : h.operation.returnMs)));
+  const msPerPx = layout ? Math.max(1, endMs - startMs) / layout.plotPx : 0;
+  const result = checkKvHistory(history.map((h) => h.operation), { stepsMax: 2_000_000, explainStepsMax: 1_000_000 });
+  const points = linearizationPoints(result);
+  const offenders = new Set(result.violation?.operations ?? []);
+  const clientNames = [...new Set(history.map((h) => h.operation.client))].sort();
+  const rowsEnd = clientNames.map(() => [] as number[]); // per client, per row: where its last bar ends
+  const bars: HistoryBar[] = [];
+  for (const h of [...history].sort((a, b) => a.operation.callMs - b.operation.callMs)) {
+    const lane = clientNames.indexOf(h.operation.client);
+    const ends = rowsEnd[lane]!;
+    let row = ends.findIndex((end) => end < h.operation.callMs);
+    if (row < 0) row = ends.push(0) - 1;
+    const label = operationText(h.operation) + answerText(h.operation) + (h.call.node ? ` via S${h.call.node}` : '');
+    const labelEnd = h.operation.callMs + (label.length + 2) * (layout?.charPx ?? 0) * msPerPx;
+    ends[row] = h.operation.returnMs === Infinity ? Infinity : Math.max(h.operation.returnMs, labelEnd);
+    bars.push({
+      operation: h,
+      lane,
+      row,
+      label,
+      pointMs: points.get(h.operation),
+      offending: offenders.has(h.operation),
+      culprit: result.violation?.culprit === h.operation,
+    });
+  }
+  return {
+    clients: clientNames.map((name, lane) => ({ name, rows: Math.max(1, rowsEnd[lane]!.length) })),
+    bars,
+    result,
+    verdict: verdictSentence(result, history.length),
+    startMs,
+    endMs,
+  };
+}
+
+/**
+ * A time inside each operation's interval that follows the checker's order: the earliest moment at or after
+ * its call and the point before it. It is never after the return: every operation ordered before it was
+ * called before it returned (the order respects real time).
+ */
+export function linearizationPoints(result: KvCheckResult): Map<KvOperation, number> {
+  const points = new Map<KvOperation, number>();
+  for (const order of result.linearization ?? []) {
+    let at = -Infinity;
+    for (const operation of order) {
+      at = Math.max(at, operation.callMs);
+      if (operation.returnMs !== Infinity || operation.result !== undefined) points.set(operation, at);
+    }
+  }
+  return points;
+}
+
+function operationText(operation: KvOperation): string {
+  switch (operation.op) {
+    case 'get':
+    case 'delete':
+      return `${operation.op}(${operation.key})`;
+    case 'put':
+      return `put(${operation.key}, ${operation.value ?? ''})`;
+    case 'cas':
+      return `cas(${operation.key}, ${operation.from ?? 'absent'} → ${operation.to ?? ''})`;
+  }
+}
+
+function answerText(operation: KvOperation): string {
+  const result = operation.result;
+  if (operation.returnMs === Infinity) return ' → no answer';
+  if (!result) return '';
+  if (result.ok === false && result.error !== 'not_found' && result.error !== 'cas_mismatch') return ` → refused (${result.error})`;
+  if (operation.op === 'get') return ` → ${result.error === 'not_found' || result.value === null || result.value === undefined ? 'absent' : String(result.value)}`;
+  if (operation.op === 'cas') return result.ok ? ' → swapped' : ' → mismatch';
+  return ' → ok';
+}
+
+function verdictSentence(result: KvCheckResult, operations: number): string {
+  const of = `${operations} operation${operations === 1 ? '' : 's'} on ${result.partitions} key${result.partitions === 1 ? '' : 's'}`;
+  switch (result.verdict) {
+    case 'linearizable':
+      return `Linearizable: one order of the ${of} explains every answer (the dots).`;
+    case 'not-linearizable':
+      // The explanation's first line is the reason; the rest lists the operations, which the picture marks.
+      return `Not linearizable: ${(result.explanation ?? 'no order of the operations explains every answer.').split('\n')[0]!.replace(/^key \S+: /, '')}`;
+    case 'unknown':
+      return `Undecided: the checker ran out of budget on the ${of}.`;
+  }
+}
