@@ -1,9 +1,11 @@
 // A lesson's claims (SPEC §8 `check`) held against the cluster at the end of a step, and said in words when they
 // do not hold. The same claims are judged on the headless run (lesson-plan.ts) and on the page's live cluster.
 import type { NodeId, Role } from '../core/types.ts';
+import { checkKvHistory } from '../check/kv-linearizability.ts';
 import { tasksEver } from '../machines/task-queues.ts';
 import type { Bound, Claims, EventMatch } from '../sim/lesson-format.ts';
 import type { Simulation } from '../sim/simulation.ts';
+import { kvHistory, type ClientCall } from '../sim/timeline.ts';
 import type { TraceEvent } from '../sim/trace.ts';
 
 /** What claims can be about, at one moment of a run. */
@@ -18,7 +20,11 @@ export interface ClusterFacts {
   tasks(node: NodeId, queue: string): number | undefined;
   /** The invariants the checker has reported broken so far. */
   readonly violations: readonly string[];
+  /** The linearizability checker's verdict on the clients' key-value history so far (worked out when asked). */
+  history(): HistoryVerdict;
 }
+
+type HistoryVerdict = 'linearizable' | 'not-linearizable' | 'unknown';
 
 export interface NodeFacts {
   readonly status: 'up' | 'down';
@@ -91,6 +97,11 @@ export function judge(claims: Claims, facts: ClusterFacts): Verdict {
       failures.push(`the checker did not report ${claims.violation}${facts.violations.length > 0 ? ` (it reported ${facts.violations.join(', ')})` : ''}`);
     }
   }
+  if (claims.history !== undefined) {
+    const verdict = facts.history();
+    const words = (v: HistoryVerdict) => ({ linearizable: 'linearizable', 'not-linearizable': 'not linearizable', unknown: 'undecided' })[v];
+    if (verdict !== claims.history) failures.push(`the clients' history is ${words(verdict)}, where the step says ${words(claims.history)}`);
+  }
   return { holds: failures.length === 0, failures };
 }
 
@@ -149,14 +160,16 @@ function describeValue(value: string | null): string {
 }
 
 /**
- * The facts of a simulation run in one process. `machine` reads a node's state machine; by default the node's
- * own (a remote host passes what its workers told it).
+ * The facts of a simulation run in one process. `calls` are its client requests (its Timeline's). `machine`
+ * reads a node's state machine; by default the node's own (a remote host passes what its workers told it).
  */
 export function simulationFacts(
   sim: Simulation,
+  calls: readonly ClientCall[],
   machine?: Pick<ClusterFacts, 'value' | 'tasks'>,
 ): ClusterFacts {
   return {
+    history: () => checkKvHistory(kvHistory(calls).map((h) => h.operation)).verdict,
     leader: sim.leader(),
     node(id) {
       if (!sim.nodes.some((n) => n.id === id)) return null;

@@ -36,10 +36,11 @@ describe('the lesson block', () => {
     [{ ...BASE, steps: [{ say: 'a', until: { event: 'role', to: 'king' } }] }, 'lesson.steps[0].until.to: expected one of follower, precandidate, candidate, leader, got "king"'],
     [{ ...BASE, steps: [{ say: 'a', check: { nodes: { '4': { role: 'leader' } } } }] }, 'lesson.steps[0].check.nodes.4: expected a node id 1..3 or "leader" as the key, got "4"'],
     [{ ...BASE, steps: [{ say: 'a', check: { nodes: { '1': { term: { atLeast: 3, atMost: 2 } } } } }] }, 'lesson.steps[0].check.nodes.1.term: expected atLeast <= atMost'],
-    [{ ...BASE, steps: [{ say: 'a', check: {} }] }, 'lesson.steps[0].check: expected at least one of leader, nodes, keys, queues, violation, got {}'],
+    [{ ...BASE, steps: [{ say: 'a', check: {} }] }, 'lesson.steps[0].check: expected at least one of leader, nodes, keys, queues, violation, history, got {}'],
     [{ ...BASE, steps: [{ say: 'a', until: { user: { atMs: 5, do: 'crash', node: 1 } } }] }, 'lesson.steps[0].until.user.atMs: unknown field'],
     [{ ...BASE, steps: [{ say: 'a', until: { user: { do: 'crash', node: 7 } } }] }, 'lesson.steps[0].until.user.node: expected 1..3 or "leader", got 7'],
     [{ ...BASE, id: 'Demo' }, 'lesson.id: expected lower-case letters'],
+    [{ ...BASE, steps: [{ say: 'a', check: { history: 'fine' } }] }, 'lesson.steps[0].check.history: expected one of linearizable, not-linearizable, got "fine"'],
   ])('refuses a malformed block, naming the path: %#', (lesson, message) => {
     expect(() => parseScenario(withLesson({ steps: [{ say: 'a' }], ...(lesson as object) }))).toThrow(message);
   });
@@ -58,6 +59,7 @@ function facts(nodes: Record<number, Partial<NodeFacts>>, more: Partial<ClusterF
     value: () => null,
     tasks: () => 0,
     violations: [],
+    history: () => 'linearizable',
     ...more,
   };
 }
@@ -75,6 +77,7 @@ describe('claims', () => {
       'the checker did not report ElectionSafety',
     ]);
     expect(judge({ nodes: { leader: { role: 'leader' } } }, facts({ 1: {} })).failures).toEqual(['there is no leader to make a claim about']);
+    expect(judge({ history: 'linearizable' }, facts({}, { history: () => 'not-linearizable' })).failures).toEqual(["the clients' history is not linearizable, where the step says linearizable"]);
   });
 
   it('match a trace event by type and fields: leader, a role by its new role, numbers by range', () => {

@@ -4,6 +4,7 @@
 // steps on its live cluster and stops where the plan says, so that what it reveals is what the plan found.
 import type { EventMatch, Lesson, LessonStep } from '../sim/lesson-format.ts';
 import { createScenarioSimulation } from '../sim/run-scenario.ts';
+import { Timeline } from '../sim/timeline.ts';
 import type { NodeId } from '../core/types.ts';
 import type { ActionBody, Scenario, ScenarioAction } from '../sim/scenario.ts';
 import type { Simulation } from '../sim/simulation.ts';
@@ -44,9 +45,11 @@ export interface LessonPlan {
 export function planLesson(scenario: LessonScenario): LessonPlan {
   let waiting: ((event: TraceEvent) => boolean) | null = null;
   let matched = false;
+  const timeline = new Timeline(Array.from({ length: scenario.nodes }, (_, i) => i + 1));
   const sim = createScenarioSimulation(scenario, {
     checkSafety: true,
     onTrace: (event) => {
+      timeline.record(event);
       if (waiting && !matched && waiting(event)) matched = true;
     },
   });
@@ -78,7 +81,7 @@ export function planLesson(scenario: LessonScenario): LessonPlan {
       }
       sim.runUntil(atMs);
     }
-    steps.push({ startMs, endMs: sim.now, traceHash: sim.trace.traceHash(), ...(action ? { action } : {}), ...judgeStep(step, simulationFacts(sim), problem) });
+    steps.push({ startMs, endMs: sim.now, traceHash: sim.trace.traceHash(), ...(action ? { action } : {}), ...judgeStep(step, simulationFacts(sim, timeline.calls), problem) });
   }
   const challenge = scenario.lesson.challenge;
   if (!challenge || problems.length > 0) return { steps, problems };

@@ -119,7 +119,7 @@ export const useLesson = create<LessonState>()((set, get) => {
     if (get().active?.step !== active.step || liveCluster() !== current) return;
     const machines = current.machineViews;
     const up = (node: NodeId) => current.sim.node(node).up;
-    const facts = simulationFacts(current.sim, {
+    const facts = simulationFacts(current.sim, current.timeline.calls, {
       value(node, key) {
         if (!up(node)) return undefined;
         const entry = machines[node]?.kv.find(([k]) => k === key);

@@ -8,7 +8,7 @@ import type { Violation } from '../sim/safety-checker.ts';
 import { Simulation, type SimResult } from '../sim/simulation.ts';
 import type { DropReason, TraceEvent } from '../sim/trace.ts';
 import type { MachineView } from '../worker/node.worker.ts';
-import { Timeline } from './timeline.ts';
+import { Timeline } from '../sim/timeline.ts';
 import { WorkerHost } from './worker-host.ts';
 
 /** How many of each node's latest log entries the view carries. */
@@ -280,7 +280,10 @@ export class LiveCluster {
     const history = this.history;
     if (history.length > 0 && history[history.length - 1]!.nowMs === view.nowMs) history[history.length - 1] = view;
     else {
-      if (history.length >= HISTORY_MAX) history.splice(0, HISTORY_TRIM);
+      if (history.length >= HISTORY_MAX) {
+        history.splice(0, HISTORY_TRIM);
+        this.timeline.forgetBefore(history[0]!.nowMs); // the scrubber reaches no earlier
+      }
       history.push(view);
     }
     return view;

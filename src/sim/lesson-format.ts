@@ -92,6 +92,8 @@ export interface Claims {
   readonly queues?: readonly { readonly node: NodeRef; readonly queue: string; readonly tasks: Bound }[];
   /** That the checker reported this invariant broken by now; null: that it reported none. */
   readonly violation?: string | null;
+  /** The linearizability checker's verdict on the clients' key-value history so far (the Client history view's). */
+  readonly history?: 'linearizable' | 'not-linearizable';
 }
 
 export interface NodeClaim {
@@ -137,7 +139,8 @@ const NUMBER_FIELDS = new Set(['node', 'term', 'candidate', 'leader', 'index', '
 const ROLES: readonly Role[] = ['follower', 'precandidate', 'candidate', 'leader'];
 const LESSON_FIELDS = ['id', 'title', 'paper', 'order', 'speed', 'steps', 'challenge'] as const;
 const STEP_FIELDS = ['say', 'ask', 'choices', 'why', 'show', 'until', 'check'] as const;
-const CLAIM_FIELDS = ['leader', 'nodes', 'keys', 'queues', 'violation'] as const;
+const CLAIM_FIELDS = ['leader', 'nodes', 'keys', 'queues', 'violation', 'history'] as const;
+const HISTORY_VERDICTS = ['linearizable', 'not-linearizable'] as const;
 const NODE_CLAIM_FIELDS = ['status', 'role', 'term', 'commitIndex', 'lastIndex', 'voters'] as const;
 const SHOW_FIELDS = ['nodes', 'panel', 'messages', 'entries'] as const;
 
@@ -391,6 +394,11 @@ function readClaims(value: unknown, path: string, context: LessonContext): Claim
       fail(`${path}.violation`, 'an invariant name such as "LeaderCompleteness", or null for none', violation);
     }
     claims.violation = violation as string | null;
+  }
+  const history = field(record, 'history');
+  if (history !== undefined) {
+    if (!(HISTORY_VERDICTS as readonly unknown[]).includes(history)) fail(`${path}.history`, `one of ${HISTORY_VERDICTS.join(', ')}`, history);
+    claims.history = history as Claims['history'];
   }
   return claims;
 }

@@ -113,10 +113,11 @@ export function App() {
     if (selection) setTab('inspector');
   }, [selection]);
 
-  // A lesson's step that points at one of the pictures opens it.
+  // A lesson's step that points at one of the pictures opens it; one that points at nodes or messages, the ring.
   const pointedPicture = useLesson((s) => {
-    const panel = s.active ? stepOf(s.active).show?.panel : undefined;
-    return PICTURE_TABS.some(([id]) => id === panel) ? (panel as PictureTab) : null;
+    const show = s.active ? stepOf(s.active).show : undefined;
+    if (PICTURE_TABS.some(([id]) => id === show?.panel)) return show!.panel as PictureTab;
+    return show?.nodes || show?.messages ? 'ring' : null;
   });
   useEffect(() => {
     if (pointedPicture) setPicture(pointedPicture);
@@ -171,7 +172,7 @@ export function App() {
       <main className="stage">
         <section className="left" aria-label="Cluster">
           <TabList tabs={PICTURE_TABS} tab={picture} onSelect={setPicture} label="Pictures" panel="picture-panel" />
-          <div className={`picture${pointedPicture && pointedPicture !== 'ring' ? ' is-pointed' : ''}`} role="tabpanel" id="picture-panel" aria-labelledby={`tab-${picture}`}>
+          <div className={`picture${pointedPicture === 'space-time' || pointedPicture === 'history' ? ' is-pointed' : ''}`} role="tabpanel" id="picture-panel" aria-labelledby={`tab-${picture}`}>
             {picture === 'ring' && <ClusterRing />}
             {picture === 'space-time' && <SpaceTime />}
             {picture === 'history' && <ClientHistory />}

@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { readHistory } from '../cli/check-history-command.ts';
 import { checkKvHistory } from '../check/kv-linearizability.ts';
-import { Timeline } from '../playground/timeline.ts';
+import { historyFile, kvHistory, Timeline } from '../sim/timeline.ts';
 import { createScenarioSimulation } from '../sim/run-scenario.ts';
 import { parseScenarioText, type Scenario } from '../sim/scenario.ts';
-import { historyFile, historyPicture, kvHistory } from './client-history-model.ts';
+import { historyPicture } from './client-history-model.ts';
 
 function timelineOf(scenario: Scenario): Timeline {
   const timeline = new Timeline(Array.from({ length: scenario.nodes }, (_, i) => i + 1));
@@ -49,14 +49,20 @@ describe('the client history of a run', () => {
     const history = kvHistory(timelineOf(leaseRead).calls);
     const picture = historyPicture(history, leaseRead.runUntilMs, { plotPx: 600, charPx: 8 });
     const msPerPx = (picture.endMs - picture.startMs) / 600;
+    // Where each bar and its label reach, along the time axis.
+    const extent = (bar: (typeof picture.bars)[number]) => {
+      const op = bar.operation.operation;
+      const labelMs = (bar.label.length + 2) * 8 * msPerPx;
+      return bar.labelLeft ? [op.callMs - labelMs, op.returnMs] : [op.callMs, Math.max(op.returnMs, op.callMs + labelMs)];
+    };
     for (const a of picture.bars) {
       for (const b of picture.bars) {
         if (a === b || a.lane !== b.lane || a.row !== b.row) continue;
-        const [first, second] = a.operation.operation.callMs <= b.operation.operation.callMs ? [a, b] : [b, a];
-        expect(first.operation.operation.returnMs).toBeLessThan(second.operation.operation.callMs);
-        expect(first.operation.operation.callMs + first.label.length * 8 * msPerPx).toBeLessThan(second.operation.operation.callMs);
+        const [first, second] = extent(a)[0]! <= extent(b)[0]! ? [a, b] : [b, a];
+        expect(extent(first)[1]).toBeLessThan(extent(second)[0]!);
       }
     }
+    expect(picture.bars.some((bar) => bar.labelLeft)).toBe(true);
     const read = readHistory(historyFile(history));
     expect(read).toEqual(history.map((h) => h.operation));
     expect(checkKvHistory(read).verdict).toBe('not-linearizable');

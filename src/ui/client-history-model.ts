@@ -1,54 +1,9 @@
-// The client history view's model: the run's key-value requests as the linearizability checker reads them
-// (src/check, the same format `raft-playground check-history` reads), the checker's verdict, and what to draw:
+// The client history view's model: the checker's verdict on the run's key-value requests (as
+// src/sim/timeline.ts gives them, in the checker's terms), and what to draw:
 // each client's requests as intervals from call to answer, packed in rows so that none overlap, with the point
 // where the checker's order places each (a linearization), or the operations no order explains.
-import { checkKvHistory, type KvCheckResult, type KvOperation, type KvOperationResult } from '../check/kv-linearizability.ts';
-import type { ClientCall } from '../playground/timeline.ts';
-
-const KV_OPS: ReadonlySet<string> = new Set(['put', 'get', 'delete', 'cas']);
-
-/** A key-value request of the run, as the checker reads it, with the call it came from. */
-export interface HistoryOperation {
-  readonly call: ClientCall;
-  readonly operation: KvOperation;
-}
-
-/**
- * The run's key-value requests in the checker's terms, as clients knew them at `untilMs` (the moment shown): one
- * unanswered then, or lost, is open (returnMs Infinity).
- */
-export function kvHistory(calls: readonly ClientCall[], untilMs = Infinity): HistoryOperation[] {
-  const history: HistoryOperation[] = [];
-  for (const call of calls) {
-    if (call.callMs > untilMs) break; // calls are in time order
-    if (!KV_OPS.has(call.op)) continue;
-    const d = call.detail;
-    const open = call.returnMs === undefined || call.returnMs > untilMs;
-    const result: KvOperationResult | undefined = open
-      ? undefined
-      : call.outcome === 'done'
-        ? (call.result as KvOperationResult)
-        : { ok: false, error: call.reason ?? 'refused' };
-    const operation: KvOperation = {
-      client: call.client,
-      op: call.op as KvOperation['op'],
-      key: String(d['key']),
-      ...(call.op === 'put' ? { value: String(d['value']) } : {}),
-      ...(call.op === 'cas' ? { from: d['from'] === null ? null : String(d['from']), to: String(d['to']) } : {}),
-      callMs: call.callMs,
-      returnMs: open ? Infinity : call.returnMs!,
-      ...(result ? { result } : {}),
-    };
-    history.push({ call, operation });
-  }
-  return history;
-}
-
-/** The history file `check-history` reads: an open operation's returnMs is null. */
-export function historyFile(history: readonly HistoryOperation[]): string {
-  const operations = history.map(({ operation }) => ({ ...operation, returnMs: operation.returnMs === Infinity ? null : operation.returnMs }));
-  return `${JSON.stringify({ operations }, null, 2)}\n`;
-}
+import { checkKvHistory, type KvCheckResult, type KvOperation } from '../check/kv-linearizability.ts';
+import type { HistoryOperation } from '../sim/timeline.ts';
 
 export interface HistoryBar {
   readonly operation: HistoryOperation;
@@ -57,6 +12,8 @@ export interface HistoryBar {
   readonly row: number;
   /** The operation and its answer in words, and the server that answered. */
   readonly label: string;
+  /** Drawn left of the bar (near the right edge), not from its start. */
+  readonly labelLeft: boolean;
   /** Where the checker's order places it (ms), when linearizable and it is in the order. */
   readonly pointMs: number | undefined;
   /** One of the operations that cannot be ordered. */
@@ -94,21 +51,27 @@ export function historyPicture(history: readonly HistoryOperation[], nowMs: numb
   const rowsEnd = clientNames.map(() => [] as number[]); // per client, per row: where its last bar ends
   const bars: HistoryBar[] = [];
   for (const h of [...history].sort((a, b) => a.operation.callMs - b.operation.callMs)) {
-    const lane = clientNames.indexOf(h.operation.client);
+    const op = h.operation;
+    const lane = clientNames.indexOf(op.client);
     const ends = rowsEnd[lane]!;
-    let row = ends.findIndex((end) => end < h.operation.callMs);
+    const label = operationText(op) + answerText(op) + (h.call.node ? ` via S${h.call.node}` : '');
+    const labelMs = (label.length + 2) * (layout?.charPx ?? 0) * msPerPx;
+    const barEnd = op.returnMs === Infinity ? endMs : op.returnMs;
+    // A label that would run past the right edge goes left of its bar instead.
+    const labelLeft = labelMs > 0 && op.callMs + labelMs > endMs;
+    const from = labelLeft ? op.callMs - labelMs : op.callMs;
+    let row = ends.findIndex((end) => end < from);
     if (row < 0) row = ends.push(0) - 1;
-    const label = operationText(h.operation) + answerText(h.operation) + (h.call.node ? ` via S${h.call.node}` : '');
-    const labelEnd = h.operation.callMs + (label.length + 2) * (layout?.charPx ?? 0) * msPerPx;
-    ends[row] = h.operation.returnMs === Infinity ? Infinity : Math.max(h.operation.returnMs, labelEnd);
+    ends[row] = op.returnMs === Infinity ? Infinity : labelLeft ? barEnd : Math.max(barEnd, op.callMs + labelMs);
     bars.push({
       operation: h,
       lane,
       row,
       label,
-      pointMs: points.get(h.operation),
-      offending: offenders.has(h.operation),
-      culprit: result.violation?.culprit === h.operation,
+      labelLeft,
+      pointMs: points.get(op),
+      offending: offenders.has(op),
+      culprit: result.violation?.culprit === op,
     });
   }
   return {

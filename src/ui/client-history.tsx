@@ -4,8 +4,10 @@
 // `raft-playground check-history FILE` reads.
 import { useEffect, useRef, useState } from 'react';
 import { liveCluster, shownClock, usePlayground } from '../playground/store.ts';
-import { historyFile, historyPicture, kvHistory, type HistoryBar, type HistoryPicture } from './client-history-model.ts';
+import { historyFile, kvHistory } from '../sim/timeline.ts';
+import { historyPicture, type HistoryBar, type HistoryPicture } from './client-history-model.ts';
 import { downloadText } from './controls.tsx';
+import { usePresentation } from './legibility.ts';
 import { useBoxSize } from './use-box-size.ts';
 
 /** How often (wall ms) the view looks for new requests and answers: the check runs only when there are some. */
@@ -13,7 +15,6 @@ const REFRESH_MS = 250;
 const ROW_PX = 34;
 const LANE_GAP_PX = 10;
 const AXIS_PX = 26;
-const NAME_PX = 64;
 
 export function ClientHistory() {
   const [picture, setPicture] = useState<{ picture: HistoryPicture; file: () => string } | null>(null);
@@ -32,7 +33,7 @@ export function ClientHistory() {
       if (key === last) return;
       last = key;
       const history = kvHistory(cluster.timeline.calls, untilMs);
-      const layout = { plotPx: plotWidth(width), charPx };
+      const layout = { plotPx: plotWidth(width, nameWidth(cluster.timeline.calls.map((c) => c.client), charPx)), charPx };
       setPicture({ picture: historyPicture(history, Math.floor(shownClock(state)), layout), file: () => historyFile(history) });
     };
     refresh();
@@ -49,17 +50,18 @@ export function ClientHistory() {
             ? 'No key-value requests yet: Put, Get or Delete from the controls, and each shows here from its call to its answer.'
             : picture.picture.verdict}
         </p>
-        <button type="button" disabled={!picture || picture.picture.bars.length === 0} onClick={() => picture && downloadText(picture.file(), 'history.json')}>
+        <button type="button" className="advanced" disabled={!picture || picture.picture.bars.length === 0} onClick={() => picture && downloadText(picture.file(), 'history.json')}>
           History JSON
         </button>
       </div>
-      {picture && picture.picture.bars.length > 0 && <HistoryChart picture={picture.picture} width={width} />}
+      {picture && picture.picture.bars.length > 0 && <HistoryChart picture={picture.picture} width={width} charPx={charPx} />}
       {picture?.picture.result.violation && <Offenders bars={picture.picture.bars} minimal={picture.picture.result.violation.minimal} />}
     </div>
   );
 }
 
-function HistoryChart({ picture, width }: { readonly picture: HistoryPicture; readonly width: number }) {
+function HistoryChart({ picture, width, charPx }: { readonly picture: HistoryPicture; readonly width: number; readonly charPx: number }) {
+  const names = nameWidth(picture.clients.map((c) => c.name), charPx);
   const laneTops: number[] = [];
   let y = AXIS_PX;
   for (const client of picture.clients) {
@@ -68,8 +70,8 @@ function HistoryChart({ picture, width }: { readonly picture: HistoryPicture; re
   }
   const height = y;
   const span = Math.max(1, picture.endMs - picture.startMs);
-  const plot = plotWidth(width);
-  const x = (t: number) => NAME_PX + ((Math.min(t, picture.endMs) - picture.startMs) / span) * plot;
+  const plot = plotWidth(width, names);
+  const x = (t: number) => names + ((Math.min(t, picture.endMs) - picture.startMs) / span) * plot;
   const ticks = axisTicks(picture.startMs, picture.endMs);
   return (
     <svg className="history-chart" width={width} height={height} role="group" aria-label="Each client's requests over time">
@@ -82,7 +84,7 @@ function HistoryChart({ picture, width }: { readonly picture: HistoryPicture; re
         </g>
       ))}
       {picture.clients.map((client, lane) => (
-        <text key={client.name} className="client-name" x={NAME_PX - 8} y={laneTops[lane]! + ROW_PX * 0.65} textAnchor="end">
+        <text key={client.name} className="client-name" x={names - 8} y={laneTops[lane]! + ROW_PX * 0.65} textAnchor="end">
           {client.name}
         </text>
       ))}
@@ -113,7 +115,7 @@ function Bar({ bar, top, x, endMs }: { readonly bar: HistoryBar; readonly top: n
       <title>{`${bar.label} (${when})`}</title>
       <rect x={x0} y={top + 6} width={x1 - x0} height={ROW_PX - 14} rx={3} />
       {bar.pointMs !== undefined && <circle className="point" cx={x(bar.pointMs)} cy={top + ROW_PX / 2 - 1} r={5} />}
-      <text x={x0 + 4} y={top + ROW_PX - 12}>
+      <text x={bar.labelLeft ? x0 - 4 : x0 + 4} y={top + ROW_PX - 12} textAnchor={bar.labelLeft ? 'end' : 'start'}>
         {`${bar.offending ? '! ' : ''}${bar.label}`}
       </text>
     </g>
@@ -143,18 +145,24 @@ function Offenders({ bars, minimal }: { readonly bars: readonly HistoryBar[]; re
   );
 }
 
-function plotWidth(width: number): number {
-  return Math.max(100, width - NAME_PX - 16);
+/** Room for the lane names, left of the time axis. */
+function nameWidth(names: readonly string[], charPx: number): number {
+  return Math.max(4, ...names.map((name) => name.length)) * charPx * 1.15 + 14;
+}
+
+function plotWidth(width: number, names: number): number {
+  return Math.max(100, width - names - 16);
 }
 
 /** The chart's label type's average character width, measured once the box is on the page. */
 function useCharWidth(ref: React.RefObject<HTMLElement | null>): number {
   const [width, setWidth] = useState(9);
+  const presenting = usePresentation((s) => s.presenting); // its type is larger
   useEffect(() => {
     if (!ref.current) return;
     const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 20;
     setWidth(Math.ceil(rem * 0.7 * 0.56)); // 0.7rem type; a sans-serif character is about 0.56 em wide
-  }, [ref]);
+  }, [ref, presenting]);
   return width;
 }
 

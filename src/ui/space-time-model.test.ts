@@ -4,7 +4,7 @@
 // pointer on an arrow finds that message. The SVG export draws the same scene.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { Timeline } from '../playground/timeline.ts';
+import { Timeline } from '../sim/timeline.ts';
 import { createScenarioSimulation } from '../sim/run-scenario.ts';
 import { parseScenarioText } from '../sim/scenario.ts';
 import type { TraceEvent } from '../sim/trace.ts';
@@ -83,6 +83,19 @@ describe('the space-time diagram of a run', () => {
     const hit = hitTest(scene, (arrow.x1 + arrow.x2) / 2, (arrow.y1 + arrow.y2) / 2);
     expect(hit).toMatchObject({ kind: 'message', t: arrow.sentAt });
     expect(hitTest(scene, 2, 2)).toBeNull();
+  });
+
+  test('forgetting the run before a moment leaves every later window as it was', () => {
+    const copy = new Timeline([1, 2, 3, 4, 5]);
+    for (const event of trace) copy.record(event);
+    const later = { ...whole, startMs: 1500, endMs: 3000 };
+    const before = layoutSpaceTime(copy, later);
+    copy.forgetBefore(1500);
+    expect(copy.messages.length).toBeLessThan(timeline.messages.length);
+    const after = layoutSpaceTime(copy, later);
+    expect(after.arrows).toEqual(before.arrows);
+    expect(after.bands).toEqual(before.bands);
+    expect(after.marks).toEqual(before.marks);
   });
 
   test('the SVG export draws a line or two for every arrow', () => {

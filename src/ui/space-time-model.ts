@@ -5,7 +5,7 @@
 // search and a long run costs no more to draw than a short one. Pure: the canvas and the SVG export draw
 // the same scene.
 import type { MessageType, NodeId, Role } from '../core/types.ts';
-import { lowerBound, type NodePhase, type Timeline, type TimelineMark, type TimelineMessage } from '../playground/timeline.ts';
+import { lowerBound, type NodePhase, type Timeline, type TimelineMark, type TimelineMessage } from '../sim/timeline.ts';
 
 export type MessageFamily = 'vote' | 'append' | 'heartbeat' | 'snapshot' | 'other';
 

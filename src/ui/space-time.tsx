@@ -107,11 +107,6 @@ export function SpaceTime() {
   };
   const focusedArrow = drawn?.arrows.find((a) => a.id === focused);
 
-  const onWheel = (event: React.WheelEvent<HTMLCanvasElement>) => {
-    if (!event.ctrlKey && !event.altKey) return; // a plain wheel scrolls the page
-    setSpanIndex((at) => Math.max(0, Math.min(SPANS.length - 1, at + (event.deltaY > 0 ? 1 : -1))));
-  };
-
   const exportSvg = () => {
     const canvas = canvasRef.current;
     if (!drawn || !canvas) return;
@@ -153,10 +148,10 @@ export function SpaceTime() {
         <label>
           <input type="checkbox" checked={fold} onChange={(event) => setFold(event.target.checked)} /> Fold heartbeats
         </label>
-        <button type="button" onClick={exportSvg}>
+        <button type="button" className="advanced" onClick={exportSvg}>
           SVG
         </button>
-        <button type="button" onClick={exportPng}>
+        <button type="button" className="advanced" onClick={exportPng}>
           PNG
         </button>
       </div>
@@ -167,7 +162,6 @@ export function SpaceTime() {
           data-testid="space-time"
           style={{ width: size.width, height }}
           onClick={onClick}
-          onWheel={onWheel}
           onKeyDown={onKeyDown}
           onBlur={() => setFocused(null)}
           tabIndex={0}

@@ -1,9 +1,11 @@
 // The run over time, kept from its trace for the space-time diagram and the client history: every message with
 // when it was sent and when it arrived or was lost, each node's role and term as they changed, crashes and
-// restarts, commits and snapshots, the network's cuts, and every client request with its answer. The trace
-// comes in time order, so each list is sorted by time and a window of it is found by binary search.
+// restarts, commits and snapshots, the network's cuts, and every client request with its answer (and from these
+// the key-value history the linearizability checker reads). The trace comes in time order, so each list is
+// sorted by time and a window of it is found by binary search.
 import type { Message, MessageType, NodeId, Role } from '../core/types.ts';
-import type { ClientOp, DropReason, TraceEvent } from '../sim/trace.ts';
+import type { KvOperation, KvOperationResult } from '../check/kv-linearizability.ts';
+import type { ClientOp, DropReason, TraceEvent } from './trace.ts';
 
 export interface TimelineMessage {
   readonly id: number;
@@ -131,6 +133,19 @@ export class Timeline {
     }
   }
 
+  /**
+   * Forget what ended before `ms` (the page keeps a bounded history, and the diagram shows no earlier): messages
+   * that were done by then, marks and network changes before it, and phases but the one in force at it.
+   */
+  forgetBefore(ms: number): void {
+    // Every message sent before this was done before `ms`; the list stays sorted.
+    this.messages.splice(0, lowerBound(this.messages, ms - this.longestFlightMs, (m) => m.sentAt));
+    for (const phases of this.phases.values()) phases.splice(0, Math.max(0, lowerBound(phases, ms, (p) => p.t) - 1));
+    for (const marks of this.marks.values()) marks.splice(0, lowerBound(marks, ms, (m) => m.t));
+    this.network.splice(0, lowerBound(this.network, ms, (c) => c.t));
+    this.version++;
+  }
+
   /** The message with this id, by binary search (ids rise in the order sent). */
   message(id: number): TimelineMessage | undefined {
     const at = lowerBound(this.messages, id, (m) => m.id);
@@ -219,4 +234,49 @@ export function lowerBound<T>(list: readonly T[], value: number, key: (item: T) 
     else high = middle;
   }
   return low;
+}
+
+const KV_OPS: ReadonlySet<string> = new Set(['put', 'get', 'delete', 'cas']);
+
+/** A key-value request of the run, as the checker reads it, with the call it came from. */
+export interface HistoryOperation {
+  readonly call: ClientCall;
+  readonly operation: KvOperation;
+}
+
+/**
+ * The run's key-value requests in the checker's terms, as clients knew them at `untilMs` (the moment shown): one
+ * unanswered then, or lost, is open (returnMs Infinity).
+ */
+export function kvHistory(calls: readonly ClientCall[], untilMs = Infinity): HistoryOperation[] {
+  const history: HistoryOperation[] = [];
+  for (const call of calls) {
+    if (call.callMs > untilMs) break; // calls are in time order
+    if (!KV_OPS.has(call.op)) continue;
+    const d = call.detail;
+    const open = call.returnMs === undefined || call.returnMs > untilMs;
+    const result: KvOperationResult | undefined = open
+      ? undefined
+      : call.outcome === 'done'
+        ? (call.result as KvOperationResult)
+        : { ok: false, error: call.reason ?? 'refused' };
+    const operation: KvOperation = {
+      client: call.client,
+      op: call.op as KvOperation['op'],
+      key: String(d['key']),
+      ...(call.op === 'put' ? { value: String(d['value']) } : {}),
+      ...(call.op === 'cas' ? { from: d['from'] === null ? null : String(d['from']), to: String(d['to']) } : {}),
+      callMs: call.callMs,
+      returnMs: open ? Infinity : call.returnMs!,
+      ...(result ? { result } : {}),
+    };
+    history.push({ call, operation });
+  }
+  return history;
+}
+
+/** The history file `check-history` reads: an open operation's returnMs is null. */
+export function historyFile(history: readonly HistoryOperation[]): string {
+  const operations = history.map(({ operation }) => ({ ...operation, returnMs: operation.returnMs === Infinity ? null : operation.returnMs }));
+  return `${JSON.stringify({ operations }, null, 2)}\n`;
 }
