@@ -10,6 +10,7 @@
 //   POST   /queues/{q}/tasks/{id}/ack|nack  200; body {"worker"} optional
 //   GET    /queues/{q}                      200 {pending, claimed, done, dead}; linearizable on any node; ?stale=true
 //   GET    /metrics                         Prometheus text
+//   GET    /events                          the node's trace as Server-Sent Events (SPEC §9), from a `state` event
 //   POST   /admin/transfer  {"to"}          leadership transfer (thesis §3.10); leader only; `to` optional
 //   POST   /admin/snapshot                  snapshot this node's state machine and compact its log now
 //
@@ -29,7 +30,8 @@ import { ENVELOPE_LIMITS, EnvelopeError, encodeEnvelope, type ServiceCommand } f
 import type { ClientOp } from '../sim/trace.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { MetricsText } from './metrics.ts';
-import type { NodeHost, RequestOutcome } from './node-host.ts';
+import { EventStream } from './event-stream.ts';
+import type { NodeHost, NodeTraceEvent, RequestOutcome } from './node-host.ts';
 import { formatHostPort, type HostPort } from './peers.ts';
 
 export const BODY_BYTES_MAX_DEFAULT = 1024 * 1024;
@@ -47,6 +49,9 @@ export interface HttpApiOptions {
   readonly receiveTimeoutMs?: number;
   /** How long POST /admin/transfer waits to see the leadership move before answering 202. */
   readonly transferWaitMs?: number;
+  /** Viewers `/events` streams to at once (VIEWERS_MAX_DEFAULT), and the backlog that cuts one off. */
+  readonly viewersMax?: number;
+  readonly viewerBacklogBytesMax?: number;
 }
 
 /** A failed request, answered as JSON {error, message}. */
@@ -67,7 +72,12 @@ interface Reply {
   readonly body?: unknown;
   readonly text?: string;
   readonly headers?: Record<string, string>;
+  /** Keep the response open as a viewer of this stream, starting with `first`. */
+  readonly stream?: { readonly events: EventStream; readonly first: readonly object[] };
 }
+
+/** How often the heartbeats counted (not streamed one by one) are reported on `/events`. */
+const HEARTBEAT_REPORT_MS = 1000;
 
 interface ApiRequest {
   readonly raw: IncomingMessage;
@@ -96,9 +106,19 @@ export class HttpApi {
   private readonly server: Server;
   private readonly routes: Route[];
   private readonly sockets = new Set<Socket>();
+  /** SPEC §9: the node's trace as Server-Sent Events. */
+  readonly events: EventStream;
+  private readonly stopTracing: () => void;
 
   constructor(private readonly options: HttpApiOptions) {
     this.logger = options.logger ?? createLogger('info');
+    this.events = new EventStream({
+      name: `S${options.node.id}`,
+      logger: this.logger,
+      ...(options.viewersMax ? { viewersMax: options.viewersMax } : {}),
+      ...(options.viewerBacklogBytesMax ? { backlogBytesMax: options.viewerBacklogBytesMax } : {}),
+    });
+    this.stopTracing = this.streamTrace();
     this.bodyBytesMax = options.bodyBytesMax ?? BODY_BYTES_MAX_DEFAULT;
     this.server = createServer({ requestTimeout: options.receiveTimeoutMs ?? 10_000, headersTimeout: Math.min(options.receiveTimeoutMs ?? 10_000, 5000), keepAliveTimeout: 5000 }, (req, res) => {
       void this.serve(req, res);
@@ -129,6 +149,7 @@ export class HttpApi {
     };
     this.routes = [
       { method: 'GET', pattern: ['status'], handler: async () => ({ status: 200, body: node.status() }) },
+      { method: 'GET', pattern: ['events'], handler: async () => ({ status: 200, stream: { events: this.events, first: [{ type: 'state', t: node.uptimeMs(), node: node.id, ...node.status() }] } }) },
       { method: 'GET', pattern: ['metrics'], handler: async () => ({ status: 200, text: this.metricsText(), headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }) },
       { method: 'GET', pattern: ['kv', ':key'], handler: (request, params) => this.getKey(request, params['key']!) },
       { method: 'PUT', pattern: ['kv', ':key'], handler: leaderOnly((request, params) => this.putKey(request, params['key']!)) },
@@ -168,6 +189,8 @@ export class HttpApi {
 
   /** Stops listening and closes every connection (requests in flight are cut). */
   async stop(): Promise<void> {
+    this.stopTracing();
+    this.events.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
@@ -232,8 +255,39 @@ export class HttpApi {
     this.reply(req, res, reply);
   }
 
+  /**
+   * Publish the node's trace on `events`, heartbeats and their answers counted (a report a second) rather than
+   * streamed one by one (SPEC §9). Returns the way to stop.
+   */
+  private streamTrace(): () => void {
+    const node = this.options.node;
+    const counted = { sent: 0, received: 0 };
+    const listener = (event: NodeTraceEvent) => {
+      if (event.type === 'send' && (event.message.type === 'Heartbeat' || event.message.type === 'HeartbeatResponse')) counted.sent++;
+      else if (event.type === 'deliver' && (event.messageType === 'Heartbeat' || event.messageType === 'HeartbeatResponse')) counted.received++;
+      else this.events.publish(event);
+    };
+    node.traceListeners.add(listener);
+    const timer = setInterval(() => {
+      if (counted.sent + counted.received === 0) return;
+      this.events.publish({ type: 'heartbeats', t: node.uptimeMs(), node: node.id, ...counted });
+      counted.sent = 0;
+      counted.received = 0;
+    }, HEARTBEAT_REPORT_MS);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      node.traceListeners.delete(listener);
+    };
+  }
+
   private reply(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
     if (res.headersSent || res.destroyed) return;
+    if (reply.stream) {
+      const refused = reply.stream.events.open(req, res, reply.stream.first);
+      if (refused === null) return this.count(200);
+      reply = { status: 503, body: { error: 'too_many_viewers', message: refused }, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } };
+    }
     this.count(reply.status);
     const headers: Record<string, string> = { ...reply.headers };
     let payload: string | undefined;

@@ -20,7 +20,7 @@ import type { SessionTag } from '../machines/client-sessions.ts';
 import type { ServiceCommand } from '../machines/envelope.ts';
 import type { ReplicatedService } from '../machines/replicated-service.ts';
 import { Replica, type ClientOutcome, type ReplicaInput, type ReplicaOutput } from '../sim/replica.ts';
-import type { ClientOp, SimEventBody } from '../sim/trace.ts';
+import type { ClientOp, SimEventBody, TraceEvent } from '../sim/trace.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { FSYNC_SECONDS_BOUNDS, Histogram } from './metrics.ts';
 import { formatHostPort, type HostPort, type PeerSpec } from './peers.ts';
@@ -82,6 +82,13 @@ export interface NodeHostOptions {
   /** Storage failed or the core broke an assertion: the node has stopped and the process should exit. */
   readonly onFatal?: (error: Error) => void;
 }
+
+/**
+ * A real node's trace event: the simulator's types and fields (docs/trace.md), `t` in ms since its process
+ * began. A `send` has no `deliverAt` (-1: the network decides) and its message no payload bytes; a `deliver` has
+ * no message id (0): the sender's ids are its own.
+ */
+export type NodeTraceEvent = TraceEvent;
 
 /** How a client request ended, as the HTTP API sees it. */
 export type RequestOutcome =
@@ -176,6 +183,10 @@ export class NodeHost {
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopped: Promise<void> | null = null;
   private lastLeader: NodeId = NONE;
+  /** Hear every trace event of this node as it happens (SPEC §9's `/events`): `t` is ms since the process began. */
+  readonly traceListeners = new Set<(event: NodeTraceEvent) => void>();
+  private readonly startedAtMs = wallClockMs();
+  private messagesSent = 0;
 
   constructor(private readonly options: NodeHostOptions) {
     this.id = options.id;
@@ -194,6 +205,11 @@ export class NodeHost {
     };
     this.snapshotEveryEntries = options.snapshotEveryEntries ?? SNAPSHOT_EVERY_ENTRIES_DEFAULT;
     this.requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
+  }
+
+  /** Milliseconds since this node's process began (the trace's clock). */
+  uptimeMs(): number {
+    return Math.round(wallClockMs() - this.startedAtMs);
   }
 
   get transport(): Transport {
@@ -395,8 +411,14 @@ export class NodeHost {
 
   // ---- The loop -------------------------------------------------------------------------------------------
 
+  private send(message: Message): void {
+    this.transport.send(message);
+    if (this.traceListeners.size > 0) this.trace({ type: 'send', id: ++this.messagesSent, message: withoutData(message), deliverAt: -1 });
+  }
+
   private deliver(message: Message): void {
     if (this.state !== 'running') return;
+    if (this.traceListeners.size > 0) this.trace({ type: 'deliver', id: 0, messageType: message.type, from: message.from });
     if (this.inbox.length >= INBOX_INPUTS_MAX) {
       this.counters.inboxDropped++;
       return;
@@ -463,6 +485,7 @@ export class NodeHost {
         switch (effect.kind) {
           case 'event':
             this.logEvent(effect.body);
+            this.trace(effect.body);
             break;
           case 'persist': {
             storage.append(effect);
@@ -477,9 +500,11 @@ export class NodeHost {
             break;
           case 'client':
             this.settle(effect.client);
+            this.traceClient(effect.client);
             break;
           case 'apply':
             this.counters.entriesApplied += effect.last - effect.first + 1;
+            this.trace({ type: 'apply', firstIndex: effect.first, lastIndex: effect.last });
             break;
           case 'restore':
             this.logger.info(`S${this.id} restored its state machine from a snapshot at index ${effect.index}`, { index: effect.index });
@@ -492,7 +517,7 @@ export class NodeHost {
     // A socket write on loopback costs as much as a fast fsync: start the disk first.
     const synced = persisted ? storage.sync() : null;
     try {
-      for (const message of early) this.transport.send(message);
+      for (const message of early) this.send(message);
     } finally {
       await synced;
     }
@@ -502,8 +527,7 @@ export class NodeHost {
     }
     // Now the leader may count its own copy (the core ignores a report about an entry since replaced).
     if (lastEntry) this.inbox.unshift({ input: { kind: 'persisted', index: lastEntry.index, term: lastEntry.term } });
-    const transport = this.transport;
-    for (const message of messages) transport.send(message);
+    for (const message of messages) this.send(message);
     const last = outputs[outputs.length - 1];
     if (last) this.deadlineMs = last.deadlineMs;
     this.noteLeader();
@@ -570,7 +594,20 @@ export class NodeHost {
     this.options.onFatal?.(error);
   }
 
-  // ---- Logs -----------------------------------------------------------------------------------------------
+  // ---- Logs and the trace -----------------------------------------------------------------------------------
+
+  private trace(body: SimEventBody): void {
+    if (this.traceListeners.size === 0) return;
+    const event = { t: this.uptimeMs(), node: this.id, ...body } as NodeTraceEvent;
+    for (const listener of this.traceListeners) listener(event);
+  }
+
+  private traceClient(outcome: ClientOutcome): void {
+    const { request, op } = outcome;
+    if (outcome.outcome === 'done') this.trace({ type: 'client', request, op, outcome: 'done', index: outcome.index, result: outcome.result });
+    else if (outcome.outcome === 'lost') this.trace({ type: 'client', request, op, outcome: 'lost', reason: outcome.reason });
+    else this.trace({ type: 'client', request, op, outcome: 'rejected', reason: outcome.reason, ...(outcome.leader === NONE ? {} : { leader: outcome.leader }) });
+  }
 
   private logEvent(body: SimEventBody): void {
     const log = this.logger;
@@ -604,6 +641,16 @@ export class NodeHost {
         if (log.enabled('debug')) log.debug(`S${this.id}: ${body.type}`, { event: body.type, ...(body as object) });
     }
   }
+}
+
+/**
+ * A message as the trace shows it, without the bytes it carries (entries' commands, a snapshot's chunk): a
+ * viewer draws messages, and a busy leader's would otherwise be most of the stream.
+ */
+function withoutData(message: Message): Message {
+  if (message.type === 'AppendEntries') return { ...message, entries: message.entries.map((entry) => ({ ...entry, data: '' })) };
+  if (message.type === 'InstallSnapshot') return { ...message, data: '' } as Message;
+  return message;
 }
 
 /**
