@@ -1,12 +1,15 @@
 // `raft-playground cluster`: a local cluster of real node processes (SPEC §2). Node i listens for peers on
 // base-port + i and serves HTTP on base-port + 1000 + i, with its log in DIR/node-i. Ctrl-C (or SIGTERM) stops
 // every node cleanly; the data stays, so the next `cluster` with the same --dir resumes where this one stopped.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { isLogLevel } from '../server/logger.ts';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ClusterControl } from '../server/cluster-control.ts';
+import { createLogger, isLogLevel, type LogLevel } from '../server/logger.ts';
 import { sendRequest, jsonOf } from '../server/http-client.ts';
 import { formatPeers, type HostPort, type PeerSpec } from '../server/peers.ts';
-import { BIN_PATH } from '../server/process-cluster.ts';
+import { BIN_PATH, ProcessCluster } from '../server/process-cluster.ts';
 import { parseFlags, UsageError } from './args.ts';
 import type { Command } from './main.ts';
 import { DEFAULT_CLUSTER_NAME } from './node-command.ts';
@@ -19,9 +22,12 @@ export function localPeers(nodes: number, basePort: number, host = '127.0.0.1'):
 }
 
 export const clusterCommand: Command = {
-  summary: 'Run a local cluster of real node processes ([--nodes 3] [--dir ./data] [--base-port 7000] [--cluster NAME] [--secret-file F] [--log-level warn]); Ctrl-C stops it.',
+  summary:
+    'Run a local cluster of real node processes ([--nodes 3] [--dir ./data] [--base-port 7000] [--cluster NAME] [--secret-file F] [--log-level warn]); with --ui [--ui-port P], behind fault proxies, with the page to watch and break it (SPEC §9); Ctrl-C stops it.',
   async run(argv) {
     const flags = parseFlags(argv, {
+      ui: { kind: 'boolean' },
+      'ui-port': { kind: 'number' },
       nodes: { kind: 'number' },
       dir: { kind: 'string' },
       'base-port': { kind: 'number' },
@@ -37,6 +43,9 @@ export const clusterCommand: Command = {
     if (nodes < 1 || nodes > 9) throw new UsageError(`--nodes expects 1 to 9, got ${nodes}.`);
     if (basePort < 1 || basePort + 1000 + nodes > 65_535) throw new UsageError(`--base-port must leave room for ports up to base + 1000 + nodes below 65536, got ${basePort}.`);
     if (!isLogLevel(logLevel)) throw new UsageError(`--log-level expects debug, info, warn or error, got '${logLevel}'.`);
+
+    if (flags.ui) return runWithUi({ nodes, dir, logLevel, cluster: flags.cluster ?? DEFAULT_CLUSTER_NAME, uiPort: flags['ui-port'] ?? 0, ...(flags['secret-file'] ? { secretFile: flags['secret-file'] } : {}) });
+    if (flags['ui-port'] !== undefined) throw new UsageError('--ui-port goes with --ui.');
 
     const peers = localPeers(nodes, basePort);
     const peerList = formatPeers(peers);
@@ -142,4 +151,35 @@ async function waitForLeader(endpoints: readonly string[], cancelled: () => bool
     await new Promise((done) => setTimeout(done, 200));
   }
   return null;
+}
+
+/**
+ * `cluster --ui`: the nodes behind a fault proxy on every link, and one loopback server for the built page and
+ * its control API (src/server/cluster-control.ts). Prints the one address to open.
+ */
+async function runWithUi(options: { nodes: number; dir: string; logLevel: LogLevel; cluster: string; uiPort: number; secretFile?: string }): Promise<number> {
+  const staticDir = resolve(BIN_PATH, '..', '..', 'dist');
+  if (!existsSync(join(staticDir, 'index.html'))) {
+    process.stdout.write('Building the page (npx vite build)...\n');
+    const built = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: resolve(staticDir, '..'), stdio: 'inherit' });
+    if (built.status !== 0) throw new UsageError('the page could not be built: run `npm run build` and try again.');
+  }
+  const cluster = await ProcessCluster.create({ nodes: options.nodes, dir: options.dir, proxies: true, logLevel: options.logLevel, cluster: options.cluster, ...(options.secretFile ? { secretFile: options.secretFile } : {}) });
+  await cluster.startAll();
+  const token = randomBytes(16).toString('hex');
+  const control = new ClusterControl({ cluster, token, staticDir, logger: createLogger(options.logLevel) });
+  const port = await control.start(options.uiPort);
+  const base = `http://127.0.0.1:${port}`;
+  process.stdout.write(`Cluster of ${options.nodes} real node(s), data in ${options.dir}, each link through a fault proxy:\n`);
+  for (const id of cluster.ids) process.stdout.write(`  S${id}  ${cluster.endpoint(id)}\n`);
+  process.stdout.write(`Open ${base}/?attach=${encodeURIComponent(base)}&token=${token}\nCtrl-C stops the cluster.\n`);
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  process.stdout.write('Stopping the cluster...\n');
+  await control.stop();
+  await cluster.stopAll(true);
+  process.stdout.write('Cluster stopped.\n');
+  return 0;
 }

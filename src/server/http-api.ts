@@ -1,6 +1,6 @@
 // The HTTP API of a real node (SPEC §5): JSON over node:http, in front of a NodeHost.
 //
-//   GET    /status                          this node's view: role, term, leader, indexes, peers
+//   GET    /status                          this node's view: role, term, leader, indexes, peers; ?log=N its last N entries
 //   PUT    /kv/{key}        {"value"}       200 {index, term}                       leader only
 //   GET    /kv/{key}                        200 {value} / 404; linearizable (ReadIndex) on any node; ?stale=true: local
 //   DELETE /kv/{key}                        200 {existed, index, term}              leader only
@@ -148,7 +148,7 @@ export class HttpApi {
       return handler(request, params);
     };
     this.routes = [
-      { method: 'GET', pattern: ['status'], handler: async () => ({ status: 200, body: node.status() }) },
+      { method: 'GET', pattern: ['status'], handler: async (request) => ({ status: 200, body: this.statusBody(request) }) },
       { method: 'GET', pattern: ['events'], handler: async () => ({ status: 200, stream: { events: this.events, first: [{ type: 'state', t: node.uptimeMs(), node: node.id, ...node.status() }] } }) },
       { method: 'GET', pattern: ['metrics'], handler: async () => ({ status: 200, text: this.metricsText(), headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }) },
       { method: 'GET', pattern: ['kv', ':key'], handler: (request, params) => this.getKey(request, params['key']!) },
@@ -253,6 +253,16 @@ export class HttpApi {
       }
     }
     this.reply(req, res, reply);
+  }
+
+  /** /status, with `?log=N` the latest N entries (at most 256) and the configuration's voters too. */
+  private statusBody(request: ApiRequest): object {
+    const node = this.options.node;
+    const text = request.query.get('log');
+    if (text === null) return node.status();
+    const count = Number(text);
+    if (!Number.isInteger(count) || count < 0 || count > 256) throw new HttpError(400, 'bad_request', `log: expected a whole number from 0 to 256, got "${text}"`);
+    return { ...node.status(), log: node.logTail(count) };
   }
 
   /**

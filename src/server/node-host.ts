@@ -369,6 +369,16 @@ export class NodeHost {
     };
   }
 
+  /**
+   * The latest `count` entries of the log (the page's log grid draws them): index, term, type, and the command
+   * cut to 200 characters.
+   */
+  logTail(count: number): { readonly index: number; readonly term: number; readonly type: string; readonly data: string }[] {
+    const log = this.running.raft.log;
+    const entries = count === 0 ? [] : log.slice(Math.max(log.firstIndex(), log.lastIndex() - count + 1), log.lastIndex());
+    return entries.map((entry) => ({ index: entry.index, term: entry.term, type: entry.type, data: entry.data.slice(0, 200) }));
+  }
+
   /** The HTTP address of a member, when the peer list gives it. */
   httpAddressOf(id: NodeId): HostPort | null {
     return this.peersById.get(id)?.http ?? null;

@@ -252,6 +252,15 @@ export class ProcessCluster {
     for (const proxy of this.proxies.values()) proxy.heal();
   }
 
+  /** Cut exactly these directed links (from's messages no longer reach to), mend every other. */
+  setCuts(cuts: readonly (readonly [number, number])[]): void {
+    const cut = new Set(cuts.map(([from, to]) => `${from}-${to}`));
+    for (const [key, proxy] of this.proxies) {
+      if (cut.has(key)) proxy.cut();
+      else proxy.heal();
+    }
+  }
+
   private async signal(id: number, signal: NodeJS.Signals): Promise<number | null> {
     const child = this.children.get(id);
     if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
