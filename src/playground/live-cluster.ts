@@ -18,6 +18,8 @@ const DYING_MS = 40;
 /** Views kept for the scrubber, and how many go at once when it is full (the oldest). */
 const HISTORY_MAX = 20_000;
 const HISTORY_TRIM = 1_000;
+/** The run's timeline is kept this much further back than the views: the space-time diagram's widest window. */
+const TIMELINE_MARGIN_MS = 20_000;
 
 /** A scenario action without its time: what the page's controls do now. */
 export type Action = ActionBody;
@@ -282,7 +284,8 @@ export class LiveCluster {
     else {
       if (history.length >= HISTORY_MAX) {
         history.splice(0, HISTORY_TRIM);
-        this.timeline.forgetBefore(history[0]!.nowMs); // the scrubber reaches no earlier
+        // The scrubber reaches no earlier; the space-time diagram's widest window may, at the earliest moment kept.
+        this.timeline.forgetBefore(history[0]!.nowMs - TIMELINE_MARGIN_MS);
       }
       history.push(view);
     }
@@ -382,7 +385,7 @@ function liveNode(node: Simulation['nodes'][number], sim: Simulation): LiveNode 
 }
 
 /** A few words for a log cell. */
-function entryLabel(type: LogCell['type'], data: string): string {
+export function entryLabel(type: LogCell['type'], data: string): string {
   if (type === 'noop') return 'no-op';
   try {
     const parsed = JSON.parse(data) as { command?: Record<string, unknown>; voters?: number[]; learners?: number[] };

@@ -5,6 +5,8 @@ import { create } from 'zustand';
 import type { NodeId } from '../core/types.ts';
 import { explainEvent } from '../sim/explain.ts';
 import { formatScenario, parseScenarioText, type Scenario, type SimConfig } from '../sim/scenario.ts';
+import type { Timeline } from '../sim/timeline.ts';
+import { AttachedCluster } from './attached-cluster.ts';
 import { LiveCluster, type Action, type LiveLink, type LiveNode, type LiveView } from './live-cluster.ts';
 
 /** Speeds on a log scale, 1/1000× to 10× real time (the Speed control steps through them). */
@@ -100,6 +102,8 @@ export interface PlaygroundState {
   readonly notice: string | null;
   /** What the scenario being replayed shows (a lesson's one line), if it says. */
   readonly description: string | null;
+  /** Attached to a real cluster (SPEC §9): its control server's address; the clock is wall time. */
+  readonly real: string | null;
 
   start(options: StartOptions): Promise<void>;
   act(action: Action): Promise<void>;
@@ -116,15 +120,27 @@ export interface PlaygroundState {
   settle(): Promise<void>;
   importScenario(text: string): Promise<void>;
   notify(notice: string | null): void;
+  /** Draw the real cluster whose `cluster --ui` control server is at `base` (SPEC §9). */
+  attach(base: string, token: string): Promise<void>;
 }
 
 let cluster: LiveCluster | null = null;
 let frame = 0;
 let lastMachineRefresh = 0;
 
+/** The real cluster the page is attached to, if it is (then there is no simulated one). */
+let attached: AttachedCluster | null = null;
+
 /** The cluster behind the store (for tests and automation). */
 export function liveCluster(): LiveCluster | null {
   return cluster;
+}
+
+/** The run's timeline, simulated or real: what the space-time diagram and the client history draw. */
+export function currentTimeline(): { readonly timeline: Timeline; readonly key: string } | null {
+  const timeline = cluster?.timeline ?? attached?.timeline;
+  if (timeline) return { timeline, key: String(timeline.serial) };
+  return null;
 }
 
 export const usePlayground = create<PlaygroundState>()((set, get) => {
@@ -238,6 +254,8 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     cancelAnimationFrame(frame);
     cluster?.dispose();
     cluster = null;
+    attached?.dispose();
+    attached = null;
     lastWall = null;
     narrate.length = 0;
     const scenario = options.scenario;
@@ -254,6 +272,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       seed: scenario?.seed ?? options.seed,
       nodes: scenario?.nodes ?? options.nodes,
       description: scenario?.description ?? null,
+      real: null,
       paused: options.paused ?? false,
       stopAtMs: scenario && fastForwardTo === undefined ? scenario.runUntilMs : null,
     });
@@ -306,6 +325,10 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
   };
 
   const actNow = async (asked: Action) => {
+    if (attached) {
+      set({ notice: await attached.act(asked) });
+      return;
+    }
     if (!cluster) return;
     const action = gate ? gate.admit(asked) : asked;
     if (typeof action === 'string') {
@@ -345,8 +368,50 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     config: null,
     notice: null,
     description: null,
+    real: null,
 
     start: (options) => launch(options, options.fastForwardTo),
+
+    async attach(base, token) {
+      const mine = ++launches;
+      cancelAnimationFrame(frame);
+      cluster?.dispose();
+      cluster = null;
+      attached?.dispose();
+      attached = null;
+      narrate.length = 0;
+      set({ status: 'starting', error: null, view: null, panelView: null, history: [], narration: [], selection: null, scrubMs: null, clockMs: 0, paused: false, stopAtMs: null, real: base, description: null });
+      try {
+        const connected = await AttachedCluster.connect(
+          base,
+          token,
+          (event) => {
+            const text = explainEvent(event);
+            if (text !== null) narrate.push({ seq: narrated++, t: event.t, node: event.node, text });
+          },
+          (problem) => set({ notice: problem }),
+        );
+        if (launches !== mine) return connected.dispose();
+        attached = connected;
+        set({ status: 'running', nodes: connected.nodeCount });
+        // Once a frame: the wall clock, the view as the stream left it, the narration a panel refresh apart.
+        const drawReal = () => {
+          frame = requestAnimationFrame(drawReal);
+          if (attached !== connected) return;
+          const view = connected.view();
+          set({ view, clockMs: view.nowMs });
+          const wall = performance.now();
+          if (wall - panelsPublishedAt >= PANEL_REFRESH_MS) {
+            panelsPublishedAt = wall;
+            set({ panelView: view });
+            flushNarration();
+          }
+        };
+        frame = requestAnimationFrame(drawReal);
+      } catch (error) {
+        if (launches === mine) fail(error);
+      }
+    },
 
     act(asked) {
       return inTurn(() => actNow(asked));
@@ -402,6 +467,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     select: (selection) => set({ selection }),
 
     exportScenario() {
+      if (attached) throw new Error('a real cluster is a record, not a scenario to replay: its runs cannot be exported as one');
       if (!cluster) throw new Error('the cluster has not started');
       return formatScenario(cluster.scenario(pausedAt(get()) ?? cluster.nowMs));
     },

@@ -9,7 +9,7 @@
 //   POST /api/act        a scenario action, as the simulator takes it (SPEC §3): crash (SIGKILL), restart,
 //                        partition, cut, mend, heal, put, get, delete; answered {ok, detail} or {error, message}
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, get, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, get, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
@@ -49,7 +49,8 @@ export class ClusterControl {
   private readonly server: Server;
   private readonly startedAt = Date.now();
   private readonly cuts = new Set<string>();
-  private readonly subscriptions = new Map<number, IncomingMessage>();
+  /** Each node's /events being followed (or asked for: one at a time). */
+  private readonly subscriptions = new Map<number, ClientRequest>();
   private stateTimer: NodeJS.Timeout | null = null;
   private stopping = false;
 
@@ -76,7 +77,7 @@ export class ClusterControl {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.stateTimer) clearInterval(this.stateTimer);
-    for (const response of this.subscriptions.values()) response.destroy();
+    for (const request of this.subscriptions.values()) request.destroy();
     this.events.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -93,9 +94,9 @@ export class ClusterControl {
     const request = get(`${this.cluster.endpoint(id)}/events`, (response) => {
       if (response.statusCode !== 200) {
         response.resume();
+        this.subscriptions.delete(id);
         return;
       }
-      this.subscriptions.set(id, response);
       let buffer = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
@@ -113,13 +114,15 @@ export class ClusterControl {
           }
         }
       });
-      const ended = () => {
-        if (this.subscriptions.get(id) === response) this.subscriptions.delete(id);
-      };
       response.on('close', ended);
       response.on('error', ended);
     });
-    request.on('error', () => {});
+    const ended = () => {
+      if (this.subscriptions.get(id) === request) this.subscriptions.delete(id);
+    };
+    this.subscriptions.set(id, request);
+    request.on('error', ended);
+    request.on('close', ended);
   }
 
   private async publishStates(): Promise<void> {

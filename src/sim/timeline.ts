@@ -62,7 +62,11 @@ export interface ClientCall {
 
 const CLIENT_OPS: ReadonlySet<string> = new Set(['put', 'get', 'delete', 'cas', 'enqueue', 'claim', 'ack', 'nack']);
 
+let timelines = 0;
+
 export class Timeline {
+  /** Tells one run's timeline from another's (a drawing keyed on it starts over for a new run). */
+  readonly serial = ++timelines;
   /** By id, which is also the order sent. */
   readonly messages: TimelineMessage[] = [];
   readonly phases = new Map<NodeId, NodePhase[]>();
@@ -134,11 +138,12 @@ export class Timeline {
   }
 
   /**
-   * Forget what ended before `ms` (the page keeps a bounded history, and the diagram shows no earlier): messages
-   * that were done by then, marks and network changes before it, and phases but the one in force at it.
+   * Forget what ended before `ms` (the page keeps a bounded history): messages that were done by then, marks and
+   * network changes before it, and phases but the one in force at it.
    */
   forgetBefore(ms: number): void {
-    // Every message sent before this was done before `ms`; the list stays sorted.
+    // The simulator delivers or drops every message by its deliverAt, so one sent longestFlightMs before `ms` was
+    // done by then; the list stays sorted.
     this.messages.splice(0, lowerBound(this.messages, ms - this.longestFlightMs, (m) => m.sentAt));
     for (const phases of this.phases.values()) phases.splice(0, Math.max(0, lowerBound(phases, ms, (p) => p.t) - 1));
     for (const marks of this.marks.values()) marks.splice(0, lowerBound(marks, ms, (m) => m.t));

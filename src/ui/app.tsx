@@ -73,6 +73,7 @@ export function App() {
   const selection = usePlayground((s) => s.selection);
   const [theme, setTheme] = useState<'light' | 'dark'>(() => (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
   const presenting = usePresentation((s) => s.presenting);
+  const real = usePlayground((s) => s.real);
   // In a lesson, the node and client controls are needed only where the learner acts.
   const lessonQuiet = useLesson((s) => s.active !== null && s.active.phase !== 'waiting' && s.active.phase !== 'challenge' && s.active.phase !== 'solved');
   useShortcuts();
@@ -85,6 +86,11 @@ export function App() {
     if (new URLSearchParams(location.search).get('present') === '1') usePresentation.getState().setPresenting(true);
     const load = () => {
       const params = new URLSearchParams(location.search);
+      const real = params.get('attach');
+      if (real !== null) {
+        void usePlayground.getState().attach(real.replace(/\/+$/, ''), params.get('token') ?? '');
+        return;
+      }
       const lesson = params.get('lesson');
       if (lesson !== null && location.hash === '') {
         const step = Number(params.get('step') ?? '1');
@@ -113,18 +119,20 @@ export function App() {
     if (selection) setTab('inspector');
   }, [selection]);
 
-  // A lesson's step that points at one of the pictures opens it; one that points at nodes or messages, the ring.
+  // A lesson's step that points at one of the pictures opens it (each step anew); one that points at nodes or
+  // messages, the ring.
   const pointedPicture = useLesson((s) => {
     const show = s.active ? stepOf(s.active).show : undefined;
     if (PICTURE_TABS.some(([id]) => id === show?.panel)) return show!.panel as PictureTab;
     return show?.nodes || show?.messages ? 'ring' : null;
   });
+  const lessonStep = useLesson((s) => (s.active ? `${s.active.file.lesson.id}:${s.active.step}` : null));
   useEffect(() => {
     if (pointedPicture) setPicture(pointedPicture);
-  }, [pointedPicture]);
+  }, [pointedPicture, lessonStep]);
 
   return (
-    <div className={`page${presenting ? ' is-presenting' : ''}${lessonQuiet ? ' is-lesson-quiet' : ''}`}>
+    <div className={`page${presenting ? ' is-presenting' : ''}${lessonQuiet ? ' is-lesson-quiet' : ''}${real ? ' is-real' : ''}`}>
       <header className="top">
         <h1>Raft Playground</h1>
         <Clock />
@@ -167,12 +175,13 @@ export function App() {
           The cluster stopped: {error}
         </p>
       )}
+      {real && <RealBanner />}
       <Description />
       <SafetyAlarm />
       <main className="stage">
         <section className="left" aria-label="Cluster">
           <TabList tabs={PICTURE_TABS} tab={picture} onSelect={setPicture} label="Pictures" panel="picture-panel" />
-          <div className={`picture${pointedPicture === 'space-time' || pointedPicture === 'history' ? ' is-pointed' : ''}`} role="tabpanel" id="picture-panel" aria-labelledby={`tab-${picture}`}>
+          <div className={`picture${pointedPicture !== 'ring' && pointedPicture === picture ? ' is-pointed' : ''}`} role="tabpanel" id="picture-panel" aria-labelledby={`tab-${picture}`}>
             {picture === 'ring' && <ClusterRing />}
             {picture === 'space-time' && <SpaceTime />}
             {picture === 'history' && <ClientHistory />}
@@ -302,6 +311,18 @@ function Clock() {
 }
 
 const NO_VIOLATIONS: readonly Violation[] = [];
+
+/** Attached to a real cluster: say so, and what the clock and the buttons mean there. */
+function RealBanner() {
+  const nodes = usePlayground((s) => s.view?.nodes.length ?? 0);
+  return (
+    <p className="real-banner" role="note" data-testid="real-banner">
+      <strong>A real cluster:</strong> {nodes} <code>raft-playground node</code> processes on this machine, each with its own disk, talking over TCP
+      through fault proxies. The clock is wall time; Crash kills a process (SIGKILL), Partition and Heal cut and mend the proxies, Put writes to
+      the leader.
+    </p>
+  );
+}
 
 function Description() {
   const description = usePlayground((s) => s.description);

@@ -27,6 +27,8 @@ export interface HistoryPicture {
   readonly result: KvCheckResult;
   /** The verdict in one sentence. */
   readonly verdict: string;
+  /** How much was checked: "5 operations on 1 key". */
+  readonly size: string;
   /** The time the picture spans, ms. */
   readonly startMs: number;
   readonly endMs: number;
@@ -39,12 +41,19 @@ export interface HistoryLayout {
   readonly charPx: number;
 }
 
-/** Checks the history and lays it out; `nowMs` closes open intervals in the picture (they stay open in the check). */
-export function historyPicture(history: readonly HistoryOperation[], nowMs: number, layout?: HistoryLayout): HistoryPicture {
-  const startMs = history.length === 0 ? 0 : Math.min(nowMs, ...history.map((h) => h.operation.callMs));
-  const endMs = Math.max(nowMs, ...history.map((h) => (h.operation.returnMs === Infinity ? h.operation.callMs : h.operation.returnMs)));
+/**
+ * Lays the history out, with the checker's verdict on it (`checked`, from checkHistory: worked out once per
+ * history, while the picture follows the clock); `nowMs` closes open intervals in the picture, not in the check.
+ */
+export function historyPicture(history: readonly HistoryOperation[], nowMs: number, layout?: HistoryLayout, checked: KvCheckResult = checkHistory(history)): HistoryPicture {
+  let startMs = history.length === 0 ? 0 : nowMs;
+  let endMs = nowMs;
+  for (const { operation } of history) {
+    startMs = Math.min(startMs, operation.callMs);
+    endMs = Math.max(endMs, operation.returnMs === Infinity ? operation.callMs : operation.returnMs);
+  }
   const msPerPx = layout ? Math.max(1, endMs - startMs) / layout.plotPx : 0;
-  const result = checkKvHistory(history.map((h) => h.operation), { stepsMax: 2_000_000, explainStepsMax: 1_000_000 });
+  const result = checked;
   const points = linearizationPoints(result);
   const offenders = new Set(result.violation?.operations ?? []);
   const clientNames = [...new Set(history.map((h) => h.operation.client))].sort();
@@ -78,10 +87,16 @@ export function historyPicture(history: readonly HistoryOperation[], nowMs: numb
     clients: clientNames.map((name, lane) => ({ name, rows: Math.max(1, rowsEnd[lane]!.length) })),
     bars,
     result,
-    verdict: verdictSentence(result, history.length),
+    verdict: verdictSentence(result),
+    size: `${history.length} operation${history.length === 1 ? '' : 's'} on ${result.partitions} key${result.partitions === 1 ? '' : 's'}`,
     startMs,
     endMs,
   };
+}
+
+/** The checker's verdict on the history, within a budget the page can afford on its main thread. */
+export function checkHistory(history: readonly HistoryOperation[]): KvCheckResult {
+  return checkKvHistory(history.map((h) => h.operation), { stepsMax: 2_000_000, explainStepsMax: 1_000_000 });
 }
 
 /**
@@ -95,10 +110,16 @@ export function linearizationPoints(result: KvCheckResult): Map<KvOperation, num
     let at = -Infinity;
     for (const operation of order) {
       at = Math.max(at, operation.callMs);
-      if (operation.returnMs !== Infinity || operation.result !== undefined) points.set(operation, at);
+      // A refused request took no effect: it has no point. An unanswered one the order needed took effect there.
+      if (!isRefused(operation)) points.set(operation, at);
     }
   }
   return points;
+}
+
+function isRefused(operation: KvOperation): boolean {
+  const result = operation.result;
+  return operation.returnMs !== Infinity && result?.ok === false && result.error !== 'not_found' && result.error !== 'cas_mismatch';
 }
 
 function operationText(operation: KvOperation): string {
@@ -123,15 +144,14 @@ function answerText(operation: KvOperation): string {
   return ' → ok';
 }
 
-function verdictSentence(result: KvCheckResult, operations: number): string {
-  const of = `${operations} operation${operations === 1 ? '' : 's'} on ${result.partitions} key${result.partitions === 1 ? '' : 's'}`;
+function verdictSentence(result: KvCheckResult): string {
   switch (result.verdict) {
     case 'linearizable':
-      return `Linearizable: one order of the ${of} explains every answer (the dots).`;
+      return 'Linearizable: one order of the operations explains every answer (the dots).';
     case 'not-linearizable':
       // The explanation's first line is the reason; the rest lists the operations, which the picture marks.
       return `Not linearizable: ${(result.explanation ?? 'no order of the operations explains every answer.').split('\n')[0]!.replace(/^key \S+: /, '')}`;
     case 'unknown':
-      return `Undecided: the checker ran out of budget on the ${of}.`;
+      return 'Undecided: the checker ran out of its budget before it could tell.';
   }
 }

@@ -3,9 +3,10 @@
 // operations no order explains, marked and listed in words. Exports the history in the checker's format, which
 // `raft-playground check-history FILE` reads.
 import { useEffect, useRef, useState } from 'react';
-import { liveCluster, shownClock, usePlayground } from '../playground/store.ts';
-import { historyFile, kvHistory } from '../sim/timeline.ts';
-import { historyPicture, type HistoryBar, type HistoryPicture } from './client-history-model.ts';
+import { currentTimeline, shownClock, usePlayground } from '../playground/store.ts';
+import type { KvCheckResult } from '../check/kv-linearizability.ts';
+import { historyFile, kvHistory, type HistoryOperation } from '../sim/timeline.ts';
+import { checkHistory, historyPicture, type HistoryBar, type HistoryPicture } from './client-history-model.ts';
 import { downloadText } from './controls.tsx';
 import { usePresentation } from './legibility.ts';
 import { useBoxSize } from './use-box-size.ts';
@@ -23,18 +24,27 @@ export function ClientHistory() {
   const charPx = useCharWidth(boxRef);
 
   useEffect(() => {
-    let last = '';
+    let laidOut = '';
+    let checked: { key: string; history: HistoryOperation[]; result: KvCheckResult } | null = null;
     const refresh = () => {
-      const cluster = liveCluster();
-      if (!cluster) return;
+      const source = currentTimeline();
+      if (!source) return;
+      const timeline = source.timeline;
       const state = usePlayground.getState();
       const untilMs = state.scrubMs ?? Infinity;
-      const key = `${cluster.seed}:${cluster.timeline.callsVersion}:${untilMs}:${width}:${charPx}`;
-      if (key === last) return;
-      last = key;
-      const history = kvHistory(cluster.timeline.calls, untilMs);
-      const layout = { plotPx: plotWidth(width, nameWidth(cluster.timeline.calls.map((c) => c.client), charPx)), charPx };
-      setPicture({ picture: historyPicture(history, Math.floor(shownClock(state)), layout), file: () => historyFile(history) });
+      const nowMs = Math.floor(shownClock(state));
+      // The check runs when the history changes; the picture follows the clock (open requests grow with it).
+      const checkKey = `${source.key}:${timeline.callsVersion}:${untilMs}`;
+      if (checked?.key !== checkKey) {
+        const history = kvHistory(timeline.calls, untilMs);
+        checked = { key: checkKey, history, result: checkHistory(history) };
+      }
+      const key = `${checkKey}:${Math.floor(nowMs / REFRESH_MS)}:${width}:${charPx}`;
+      if (key === laidOut) return;
+      laidOut = key;
+      const { history, result } = checked;
+      const layout = { plotPx: plotWidth(width, nameWidth(history.map((h) => h.operation.client), charPx)), charPx };
+      setPicture({ picture: historyPicture(history, nowMs, layout, result), file: () => historyFile(history) });
     };
     refresh();
     const timer = setInterval(refresh, REFRESH_MS);
@@ -45,10 +55,14 @@ export function ClientHistory() {
   return (
     <div className="client-history" ref={boxRef}>
       <div className="view-tools">
-        <p className="history-verdict" role="status" data-testid="history-verdict" data-verdict={verdict ?? 'none'}>
-          {!picture || picture.picture.bars.length === 0
-            ? 'No key-value requests yet: Put, Get or Delete from the controls, and each shows here from its call to its answer.'
-            : picture.picture.verdict}
+        <p className="history-verdict" data-testid="history-verdict" data-verdict={verdict ?? 'none'}>
+          {/* Announced when the verdict changes, not at every request: the count is outside the live region. */}
+          <span role="status">
+            {!picture || picture.picture.bars.length === 0
+              ? 'No key-value requests yet: Put, Get or Delete from the controls, and each shows here from its call to its answer.'
+              : picture.picture.verdict}
+          </span>
+          {picture && picture.picture.bars.length > 0 && <span className="history-count"> ({picture.picture.size})</span>}
         </p>
         <button type="button" className="advanced" disabled={!picture || picture.picture.bars.length === 0} onClick={() => picture && downloadText(picture.file(), 'history.json')}>
           History JSON

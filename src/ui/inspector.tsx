@@ -2,7 +2,7 @@
 // selected message, every field of it, with a button to lose it on purpose (while it is on the way).
 import type { LiveMessage, LiveNode, LiveView } from '../playground/live-cluster.ts';
 import { usePointedPanel } from '../playground/lesson-store.ts';
-import { liveCluster, shownPanelView, usePlayground } from '../playground/store.ts';
+import { currentTimeline, shownPanelView, usePlayground } from '../playground/store.ts';
 import { describeDrop, describeMessageFields, describePersistent, type FieldValue } from './inspector-model.ts';
 import { formatNode, formatRemainingSeconds, formatSeconds, ROLE_NAME } from './panel-format.ts';
 import { RoleBadge } from './role-badge.tsx';
@@ -12,6 +12,8 @@ export function Inspector() {
   const view = usePlayground(shownPanelView);
   const pointed = usePointedPanel('inspector');
   const selection = usePlayground((s) => s.selection);
+  // Scrubbed into the past, the run has gone on: a message drawn there cannot be lost now.
+  const scrubbed = usePlayground((s) => s.scrubMs !== null);
   let body;
   if (!view || selection === null) {
     body = <p className="hint">Click a node or a message to inspect it.</p>;
@@ -21,9 +23,9 @@ export function Inspector() {
   } else {
     const message = view.messages.find((m) => m.id === selection.id);
     // Not in flight at this moment (one picked in the space-time diagram): the run's record of it.
-    const past = message ? undefined : liveCluster()?.timeline.message(selection.id);
+    const past = message ? undefined : currentTimeline()?.timeline.message(selection.id);
     body = message ? (
-      <MessageDetails message={message} />
+      <MessageDetails message={message} droppable={!scrubbed} />
     ) : past && past.sentAt <= view.nowMs ? (
       <MessageDetails
         message={{
@@ -34,6 +36,7 @@ export function Inspector() {
           ...(past.lost && past.endAt !== undefined && past.endAt <= view.nowMs ? { dropped: { at: past.endAt, reason: past.lost } } : {}),
         }}
         arrivedAt={!past.lost && past.endAt !== undefined && past.endAt <= view.nowMs ? past.endAt : undefined}
+        droppable={false}
       />
     ) : (
       <p className="hint">Message #{selection.id} is no longer in flight: it arrived or was lost.</p>
@@ -119,7 +122,7 @@ function VolatileState({ node, nowMs }: { node: LiveNode; nowMs: number }) {
   );
 }
 
-function MessageDetails({ message, arrivedAt }: { message: LiveMessage; arrivedAt?: number | undefined }) {
+function MessageDetails({ message, arrivedAt, droppable }: { message: LiveMessage; arrivedAt?: number | undefined; droppable: boolean }) {
   const m = message.message;
   const dropped = message.dropped !== undefined;
   const arrived = arrivedAt !== undefined;
@@ -144,7 +147,7 @@ function MessageDetails({ message, arrivedAt }: { message: LiveMessage; arrivedA
       <button
         type="button"
         className="panel-button"
-        disabled={dropped || arrived}
+        disabled={dropped || arrived || !droppable}
         onClick={() => void usePlayground.getState().act({ do: 'drop', message: message.id })}
       >
         Drop message

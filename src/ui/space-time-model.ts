@@ -164,7 +164,7 @@ export function layoutSpaceTime(timeline: Timeline, window: SpaceTimeWindow): Sp
     if (y1 === undefined || y2 === undefined) continue;
     const family = familyOf(m.type);
     if (window.foldHeartbeats && family === 'heartbeat') {
-      if (m.type === 'Heartbeat' && !(lastRound && lastRound.from === m.from && lastRound.t === m.sentAt)) {
+      if (m.type === 'Heartbeat' && m.sentAt >= startMs && !(lastRound && lastRound.from === m.from && lastRound.t === m.sentAt)) {
         lastRound = { from: m.from, t: m.sentAt };
         marks.push({ kind: 'heartbeats', node: m.from, t: m.sentAt, x: x(m.sentAt), y: y1, label: '', future: m.sentAt > cursorMs });
       }
@@ -272,6 +272,7 @@ export type SpaceTimeHit = { readonly kind: 'message'; readonly id: number; read
 
 /** What is under the pointer: the nearest arrow or mark within a few pixels, marks first. */
 export function hitTest(scene: SpaceTimeScene, px: number, py: number, reach = 7): SpaceTimeHit | null {
+  if (px < scene.plotLeft) return null; // the lane names
   let best: { distance: number; hit: SpaceTimeHit } | null = null;
   for (const mark of scene.marks) {
     const distance = Math.hypot(mark.x - px, mark.y - py);

@@ -3,7 +3,7 @@
 // clock and the scrubber; clicking an arrow inspects that message, clicking a mark inspects its node, and either
 // moves the clock to that moment. Exports as SVG and PNG, the same drawing as on screen.
 import { useEffect, useRef, useState } from 'react';
-import { liveCluster, shownClock, usePlayground } from '../playground/store.ts';
+import { currentTimeline, shownClock, usePlayground } from '../playground/store.ts';
 import { downloadText } from './controls.tsx';
 import { useBoxSize } from './use-box-size.ts';
 import { hitTest, layoutSpaceTime, type SpaceTimeHit, type SpaceTimeScene } from './space-time-model.ts';
@@ -47,13 +47,13 @@ export function SpaceTime() {
     let lastKey = '';
     const draw = () => {
       frame = requestAnimationFrame(draw);
-      const cluster = liveCluster();
-      if (!cluster) return;
+      const source = currentTimeline();
+      if (!source) return;
       const state = usePlayground.getState();
       const cursorMs = Math.max(0, shownClock(state));
-      const timeline = cluster.timeline;
+      const timeline = source.timeline;
       const theme = document.documentElement.dataset['theme'] ?? '';
-      const key = `${cluster.seed}:${timeline.version}:${cursorMs}:${span}:${fold}:${size.width}:${height}:${theme}:${cluster.nowMs}:${focused}`;
+      const key = `${source.key}:${timeline.version}:${cursorMs}:${span}:${fold}:${size.width}:${height}:${theme}:${focused}`;
       if (key === lastKey) return;
       lastKey = key;
       // Early in a run the window starts at 0 rather than show time before it.
@@ -93,17 +93,17 @@ export function SpaceTime() {
   };
 
   const onKeyDown = (event: React.KeyboardEvent<HTMLCanvasElement>) => {
+    if (!['ArrowRight', 'ArrowLeft', 'Enter', ' '].includes(event.key)) return;
+    // The diagram's keys, whether or not there is an arrow to go to: Space here must not also pause the run.
+    event.preventDefault();
+    event.stopPropagation();
     const arrows = drawn?.arrows.filter((a) => !a.future) ?? [];
     if (arrows.length === 0) return;
     const at = arrows.findIndex((a) => a.id === focused);
     if (event.key === 'ArrowRight' || event.key === 'ArrowLeft') {
       const next = at < 0 ? arrows.length - 1 : Math.max(0, Math.min(arrows.length - 1, at + (event.key === 'ArrowRight' ? 1 : -1)));
       setFocused(arrows[next]!.id);
-    } else if ((event.key === 'Enter' || event.key === ' ') && at >= 0) {
-      inspect({ kind: 'message', id: arrows[at]!.id, t: arrows[at]!.sentAt });
-    } else return;
-    event.preventDefault();
-    event.stopPropagation();
+    } else if (at >= 0) inspect({ kind: 'message', id: arrows[at]!.id, t: arrows[at]!.sentAt });
   };
   const focusedArrow = drawn?.arrows.find((a) => a.id === focused);
 
@@ -165,7 +165,8 @@ export function SpaceTime() {
           onKeyDown={onKeyDown}
           onBlur={() => setFocused(null)}
           tabIndex={0}
-          role="img"
+          role="application"
+          aria-roledescription="space-time diagram"
           aria-label="Space-time diagram: a lane per server across time, each message an arrow from its sending to its arrival. Click an arrow or a mark to inspect it, or use the Left and Right keys to go through the arrows and Enter to inspect one; the Inspector tab then describes it."
         />
       </div>
