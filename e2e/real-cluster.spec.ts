@@ -3,7 +3,7 @@
 // writes a key the CLI then reads, partitions a node and heals it, restarts the one it killed. And a viewer of a
 // node's /events that stops reading is cut off while the cluster keeps its pace.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,7 +111,18 @@ test('the page drives a real cluster: kill the leader, a new one is elected; a k
     await expect(page.getByTestId('space-time-span')).toHaveText('20 s');
     await expect(page.getByTestId('space-time')).toHaveAttribute('data-arrows', /^[1-9]\d*$/);
     await page.getByRole('tab', { name: 'Cluster' }).click();
-    await page.screenshot({ path: '/tmp/real-cluster.png' });
+    await page.getByRole('tab', { name: 'State machines' }).click();
+    await expect(page.getByTestId(`kv-${next}-greeting`)).toBeVisible();
+    await page.screenshot({ path: test.info().outputPath('real-cluster.png') });
+
+    // The export is a record of the real run, and says so.
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export the record' }).click();
+    const file = test.info().outputPath('record.json');
+    await (await download).saveAs(file);
+    const record = JSON.parse(readFileSync(file, 'utf8')) as { source: string; events: { type: string; node: number }[] };
+    expect(record.source).toBe('real-cluster');
+    expect(record.events.filter((e) => e.type === 'crash').map((e) => e.node)).toEqual([old]);
   } finally {
     await stopCluster(cluster);
   }

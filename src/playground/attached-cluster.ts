@@ -7,6 +7,7 @@ import type { Message, NodeId, Role } from '../core/types.ts';
 import type { LinkState } from '../sim/network.ts';
 import { Timeline } from '../sim/timeline.ts';
 import type { TraceEvent } from '../sim/trace.ts';
+import type { MachineView } from '../worker/node.worker.ts';
 import { entryLabel, type Action, type LiveLink, type LiveMessage, type LiveNode, type LiveView, type LogCell } from './live-cluster.ts';
 
 /**
@@ -34,7 +35,11 @@ interface NodeState {
   lastIndex: number;
   snapshotIndex: number;
   log: readonly LogCell[];
+  machine: MachineView | null;
 }
+
+/** Trace events kept for the record the page exports (the oldest go first past this). */
+const RECORD_MAX = 200_000;
 
 /** The events of the stream the simulator's narration knows. */
 const TRACE_TYPES: ReadonlySet<string> = new Set(['role', 'vote', 'vote-ignored', 'append', 'commit', 'propose', 'transfer', 'snapshot', 'read', 'config', 'apply', 'client', 'crash', 'restart', 'network']);
@@ -57,6 +62,9 @@ export class AttachedCluster {
   private heardAt = performance.now();
   private version = 0;
   private drawn: { version: number; view: LiveView } | null = null;
+  /** Every event but the states, for the exported record. */
+  private readonly recorded: object[] = [];
+  private readonly attachedAt = new Date().toISOString();
 
   private constructor(
     base: string,
@@ -67,7 +75,7 @@ export class AttachedCluster {
   ) {
     this.base = base;
     this.timeline = new Timeline(ids);
-    for (const id of ids) this.nodes.set(id, { id, up: false, seenAt: -Infinity, role: 'follower', term: 0, leader: 0, commitIndex: 0, lastApplied: 0, lastIndex: 0, snapshotIndex: 0, log: [] });
+    for (const id of ids) this.nodes.set(id, { id, up: false, seenAt: -Infinity, role: 'follower', term: 0, leader: 0, commitIndex: 0, lastApplied: 0, lastIndex: 0, snapshotIndex: 0, log: [], machine: null });
   }
 
   /** Reach the control server at `base` with `token`; throws a sentence when it cannot. */
@@ -103,6 +111,22 @@ export class AttachedCluster {
     return body.ok ? `Done on the real cluster: ${detail}` : `Not done: ${detail}`;
   }
 
+  /**
+   * The run as a record (SPEC §9): what the nodes traced, on the control server's wall clock. It says it came from
+   * a real cluster: no seed replays it.
+   */
+  exportRecord(): string {
+    const record = {
+      source: 'real-cluster',
+      note: 'Recorded from real node processes (raft-playground cluster --ui): times are wall-clock ms on the control server, and no seed replays it; it is a record, not a scenario.',
+      controlServer: this.base,
+      attachedAt: this.attachedAt,
+      nodes: [...this.nodes.keys()],
+      events: this.recorded,
+    };
+    return `${JSON.stringify(record, null, 1)}\n`;
+  }
+
   dispose(): void {
     this.source?.close();
     this.source = null;
@@ -119,7 +143,12 @@ export class AttachedCluster {
     const up = nodes.filter((n) => n.status === 'up');
     const top = Math.max(0, ...up.map((n) => n.term));
     const leader = up.find((n) => n.role === 'leader' && n.term === top)?.id ?? null;
-    const view: LiveView = { nowMs: now, nodes, links: this.links(ids), messages: [...this.inFlight.values()], leader, violations: [], machines: {} };
+    const machines: Record<NodeId, MachineView> = {};
+    for (const node of nodes) {
+      const machine = this.nodes.get(node.id)!.machine;
+      if (node.status === 'up' && machine) machines[node.id] = machine;
+    }
+    const view: LiveView = { nowMs: now, nodes, links: this.links(ids), messages: [...this.inFlight.values()], leader, violations: [], machines };
     this.drawn = { version: this.version, view };
     return view;
   }
@@ -153,6 +182,10 @@ export class AttachedCluster {
     this.streamT = event.t;
     this.streamWall = performance.now();
     this.version++;
+    if (event.type !== 'state') {
+      if (this.recorded.length >= RECORD_MAX) this.recorded.splice(0, RECORD_MAX / 10);
+      this.recorded.push(event);
+    }
     const node = this.nodes.get(event.node);
     switch (event.type) {
       case 'cluster':
@@ -179,6 +212,7 @@ export class AttachedCluster {
           type: entry.type,
           label: entryLabel(entry.type, entry.data),
         }));
+        node.machine = (event['machine'] as MachineView | undefined) ?? null;
         return;
       case 'network':
         this.cuts = event['cuts'] as [NodeId, NodeId][];

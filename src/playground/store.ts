@@ -467,7 +467,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     select: (selection) => set({ selection }),
 
     exportScenario() {
-      if (attached) throw new Error('a real cluster is a record, not a scenario to replay: its runs cannot be exported as one');
+      if (attached) return attached.exportRecord(); // a record of what happened, not a scenario
       if (!cluster) throw new Error('the cluster has not started');
       return formatScenario(cluster.scenario(pausedAt(get()) ?? cluster.nowMs));
     },

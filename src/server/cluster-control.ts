@@ -7,7 +7,8 @@
 //                        server began (one clock for all), with crash, restart and network events of its own;
 //                        each node's state (with its log's tail) every STATE_EVERY_MS
 //   POST /api/act        a scenario action, as the simulator takes it (SPEC §3): crash (SIGKILL), restart,
-//                        partition, cut, mend, heal, put, get, delete; answered {ok, detail} or {error, message}
+//                        partition, cut, mend, heal, put, get, delete, snapshot, transfer; answered {ok, detail}
+//                        or {error, message}
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, get, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -230,8 +231,20 @@ export class ClusterControl {
       case 'get':
       case 'delete':
         return this.request(action);
+      case 'snapshot': {
+        const id = node();
+        const response = await sendRequest(`${this.cluster.endpoint(id)}/admin/snapshot`, { method: 'POST', timeoutMs: 5000 });
+        return { ok: response.status < 300, status: response.status, node: id, detail: jsonOf(response) };
+      }
+      case 'transfer': {
+        const leader = await this.leader();
+        if (leader === null) return { ok: false, detail: 'there is no leader now' };
+        const to = action['to'];
+        const response = await sendRequest(`${this.cluster.endpoint(leader)}/admin/transfer`, { method: 'POST', body: JSON.stringify(typeof to === 'number' ? { to } : {}), timeoutMs: 5000 });
+        return { ok: response.status < 300, status: response.status, node: leader, detail: jsonOf(response) };
+      }
       default:
-        throw new ActError(`do: expected crash, restart, partition, cut, mend, heal, put, get or delete, got ${JSON.stringify(action.do)}`);
+        throw new ActError(`do: expected crash, restart, partition, cut, mend, heal, put, get, delete, snapshot or transfer, got ${JSON.stringify(action.do)}`);
     }
   }
 
@@ -276,7 +289,13 @@ export class ClusterControl {
 
   private file(res: ServerResponse, pathname: string): void {
     const root = this.options.staticDir;
-    const relative = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      return this.json(res, 400, { error: 'bad_request', message: `the path ${JSON.stringify(pathname)} is not valid percent-encoding` });
+    }
+    const relative = normalize(decoded).replace(/^([/\\])+/, '');
     let path = join(root, relative);
     if (!path.startsWith(root + sep) && path !== root) return this.json(res, 404, { error: 'not_found', message: 'no such file' });
     if (!existsSync(path) || statSync(path).isDirectory()) path = join(root, 'index.html');

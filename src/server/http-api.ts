@@ -1,6 +1,6 @@
 // The HTTP API of a real node (SPEC §5): JSON over node:http, in front of a NodeHost.
 //
-//   GET    /status                          this node's view: role, term, leader, indexes, peers; ?log=N its last N entries
+//   GET    /status                          this node's view: role, term, leader, indexes, peers; ?log=N its last N entries and its state machine
 //   PUT    /kv/{key}        {"value"}       200 {index, term}                       leader only
 //   GET    /kv/{key}                        200 {value} / 404; linearizable (ReadIndex) on any node; ?stale=true: local
 //   DELETE /kv/{key}                        200 {existed, index, term}              leader only
@@ -255,14 +255,14 @@ export class HttpApi {
     this.reply(req, res, reply);
   }
 
-  /** /status, with `?log=N` the latest N entries (at most 256) and the configuration's voters too. */
+  /** /status, with `?log=N` the latest N entries (at most 256) and the state machine's contents too. */
   private statusBody(request: ApiRequest): object {
     const node = this.options.node;
     const text = request.query.get('log');
     if (text === null) return node.status();
     const count = Number(text);
     if (!Number.isInteger(count) || count < 0 || count > 256) throw new HttpError(400, 'bad_request', `log: expected a whole number from 0 to 256, got "${text}"`);
-    return { ...node.status(), log: node.logTail(count) };
+    return { ...node.status(), log: node.logTail(count), machine: node.machineView() };
   }
 
   /**

@@ -379,6 +379,19 @@ export class NodeHost {
     return entries.map((entry) => ({ index: entry.index, term: entry.term, type: entry.type, data: entry.data.slice(0, 200) }));
   }
 
+  /**
+   * The state machine as the page's machine panel draws it (MachineView): the first 200 keys, values cut to
+   * 200 characters, and each queue's lanes.
+   */
+  machineView(): { readonly kv: readonly (readonly [string, string])[]; readonly queues: readonly unknown[]; readonly hash: string } {
+    const machine = this.running.machine;
+    return {
+      kv: machine.kvEntries().slice(0, 200).map(([key, value]) => [key, value.slice(0, 200)] as const),
+      queues: machine.queues().map((queue) => machine.queueLanes(queue.name)),
+      hash: machine.hash(),
+    };
+  }
+
   /** The HTTP address of a member, when the peer list gives it. */
   httpAddressOf(id: NodeId): HostPort | null {
     return this.peersById.get(id)?.http ?? null;

@@ -10,7 +10,7 @@ import { DEFAULT_SPEED, liveCluster, shownClock, usePlayground, type StartOption
 import { Captions } from './captions.tsx';
 import { ClientHistory } from './client-history.tsx';
 import { ClusterRing } from './cluster-ring.tsx';
-import { ClientControls, ClusterSettings, NodeControls, PaceControls, RunControls, ScenarioControls } from './controls.tsx';
+import { ClientControls, ClusterSettings, downloadScenario, NodeControls, PaceControls, RunControls, ScenarioControls } from './controls.tsx';
 import { EventLog } from './event-log.tsx';
 import { Inspector } from './inspector.tsx';
 import { LessonMaker } from './lesson-maker.tsx';
@@ -319,7 +319,10 @@ function RealBanner() {
     <p className="real-banner" role="note" data-testid="real-banner">
       <strong>A real cluster:</strong> {nodes} <code>raft-playground node</code> processes on this machine, each with its own disk, talking over TCP
       through fault proxies. The clock is wall time; Crash kills a process (SIGKILL), Partition and Heal cut and mend the proxies, Put writes to
-      the leader.
+      the leader.{' '}
+      <button type="button" onClick={downloadScenario}>
+        Export the record
+      </button>
     </p>
   );
 }

@@ -39,7 +39,7 @@ export async function runActions(actions: readonly Action[]): Promise<void> {
   }
 }
 
-/** Save the run so far as `raft-playground-seed{seed}.json`. */
+/** Save the run so far as `raft-playground-seed{seed}.json` (attached to a real cluster: its record). */
 export function downloadScenario(): void {
   const store = usePlayground.getState();
   let text: string;
@@ -49,7 +49,7 @@ export function downloadScenario(): void {
     store.notify(`Export failed: ${errorText(error)}`);
     return;
   }
-  downloadText(text, scenarioFileName(store.seed));
+  downloadText(text, store.real ? 'raft-playground-real-cluster.json' : scenarioFileName(store.seed));
 }
 
 /** Offer `content` as a download named `name` (a scenario, lesson or history file, a picture). */
