@@ -3,7 +3,7 @@
 // every node cleanly; the data stays, so the next `cluster` with the same --dir resumes where this one stopped.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ClusterControl } from '../server/cluster-control.ts';
 import { createLogger, isLogLevel, type LogLevel } from '../server/logger.ts';
@@ -23,10 +23,11 @@ export function localPeers(nodes: number, basePort: number, host = '127.0.0.1'):
 
 export const clusterCommand: Command = {
   summary:
-    'Run a local cluster of real node processes ([--nodes 3] [--dir ./data] [--base-port 7000] [--cluster NAME] [--secret-file F] [--log-level warn]); with --ui [--ui-port P], behind fault proxies, with the page to watch and break it (SPEC §9); Ctrl-C stops it.',
+    'Run a local cluster of real node processes ([--nodes 3] [--dir ./data] [--base-port 7000] [--cluster NAME] [--secret-file F | --insecure] [--log-level warn]); peers authenticate with DIR/cluster-secret unless told otherwise; with --ui [--ui-port P], behind fault proxies, with the page to watch and break it (SPEC §9); Ctrl-C stops it.',
   async run(argv) {
     const flags = parseFlags(argv, {
       ui: { kind: 'boolean' },
+      insecure: { kind: 'boolean' },
       'ui-port': { kind: 'number' },
       nodes: { kind: 'number' },
       dir: { kind: 'string' },
@@ -43,8 +44,11 @@ export const clusterCommand: Command = {
     if (nodes < 1 || nodes > 9) throw new UsageError(`--nodes expects 1 to 9, got ${nodes}.`);
     if (basePort < 1 || basePort + 1000 + nodes > 65_535) throw new UsageError(`--base-port must leave room for ports up to base + 1000 + nodes below 65536, got ${basePort}.`);
     if (!isLogLevel(logLevel)) throw new UsageError(`--log-level expects debug, info, warn or error, got '${logLevel}'.`);
+    if (flags.insecure && flags['secret-file'] !== undefined) throw new UsageError('--insecure and --secret-file contradict each other: give one.');
+    // Peers authenticate by default (SPEC §6): without a secret, any local process could speak as any node.
+    const secretFile = flags.insecure ? undefined : (flags['secret-file'] ?? clusterSecret(dir));
 
-    if (flags.ui) return runWithUi({ nodes, dir, logLevel, cluster: flags.cluster ?? DEFAULT_CLUSTER_NAME, uiPort: flags['ui-port'] ?? 0, ...(flags['secret-file'] ? { secretFile: flags['secret-file'] } : {}) });
+    if (flags.ui) return runWithUi({ nodes, dir, logLevel, cluster: flags.cluster ?? DEFAULT_CLUSTER_NAME, uiPort: flags['ui-port'] ?? 0, ...(secretFile ? { secretFile } : {}) });
     if (flags['ui-port'] !== undefined) throw new UsageError('--ui-port goes with --ui.');
 
     const peers = localPeers(nodes, basePort);
@@ -87,7 +91,7 @@ export const clusterCommand: Command = {
         '--data', join(dir, `node-${peer.id}`),
         '--cluster', flags.cluster ?? DEFAULT_CLUSTER_NAME,
         '--log-level', logLevel,
-        ...(flags['secret-file'] !== undefined ? ['--secret-file', flags['secret-file']] : []),
+        ...(secretFile !== undefined ? ['--secret-file', secretFile] : []),
         ...(flags['snapshot-every'] !== undefined ? ['--snapshot-every', String(flags['snapshot-every'])] : []),
       ];
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -130,6 +134,19 @@ export const clusterCommand: Command = {
     return code;
   },
 };
+
+/**
+ * The cluster's shared secret: DIR/cluster-secret, made (32 random bytes, readable by its owner only) the first
+ * time, kept with the data so that the next `cluster` with this --dir uses the same.
+ */
+function clusterSecret(dir: string): string {
+  const file = join(dir, 'cluster-secret');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  return file;
+}
 
 /** Polls until a node says it leads (null when cancelled); says so once if that takes more than 20 s. */
 async function waitForLeader(endpoints: readonly string[], cancelled: () => boolean): Promise<{ id: number; term: number } | null> {

@@ -40,7 +40,7 @@ describe('raft-playground node', () => {
     await cluster.start(1);
     const [peer] = cluster.peers;
     const peers = `1=127.0.0.1:${peer!.raft.port + 0}/${peer!.http.port}`;
-    const locked = await runCli('node', '--id', '1', '--peers', peers, '--http', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--data', cluster.dataDir(1));
+    const locked = await runCli('node', '--id', '1', '--peers', peers, '--http', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--data', cluster.dataDir(1), '--log-level', 'error');
     expect(locked.code).toBe(1);
     expect(locked.stderr.trim()).toMatch(/^raft-playground node: S1 cannot start: .* is in use by process \d+; is another node running on that data directory\?$/);
     const busyPort = await runCli('node', '--id', '1', '--peers', peers, '--http', `127.0.0.1:${peer!.http.port}`, '--listen', '127.0.0.1:0', '--data', join(temporaryDirectory(), 'n1'), '--log-level', 'error');

@@ -47,6 +47,9 @@ export const nodeCommand: Command = {
     const logLevel = flags['log-level'] ?? 'info';
     if (!isLogLevel(logLevel)) throw new UsageError(`--log-level expects debug, info, warn or error, got '${logLevel}'.`);
     const logger = createLogger(logLevel, (line) => process.stderr.write(line), { node: flags.id });
+    if (secret === null) {
+      logger.warn(`S${flags.id} runs without --secret-file: any process that reaches its Raft port can speak as any member of the cluster`, { reason: 'no-secret' });
+    }
 
     let finish!: (code: number) => void;
     const finished = new Promise<number>((resolve) => (finish = resolve));

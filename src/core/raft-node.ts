@@ -15,6 +15,7 @@ import { committedIndex, quorumSize, voteResult } from './quorum.ts';
 import type { Random } from './random.ts';
 import {
   NONE,
+  TERM_MAX,
   type AppendEntries,
   type AppendEntriesResponse,
   type AppendReason,
@@ -354,6 +355,7 @@ export class RaftNode {
   step(m: Message, nowMs: number): void {
     this.now = nowMs;
     if (m.to !== this.id) return;
+    if (m.term > TERM_MAX) return; // never a term a node takes (the codec refuses it before it gets here)
     if (m.term > this.termValue) {
       if (!this.acceptHigherTerm(m)) return;
     } else if (m.term < this.termValue) {

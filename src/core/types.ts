@@ -5,6 +5,13 @@
 export type NodeId = number;
 export const NONE: NodeId = 0;
 
+/**
+ * The highest term a node takes. Far beyond any real cluster's (a million elections a second would need nine
+ * years to reach it), and far enough below 2^53 that a term and its successor are exact numbers. The codec
+ * refuses a message over it and the core ignores one, so a forged term cannot leave a cluster unable to elect.
+ */
+export const TERM_MAX = 2 ** 48;
+
 /** `config` entries carry a whole ClusterConfig as JSON (thesis §4.1: in force as soon as it is in a log). */
 export type EntryType = 'noop' | 'command' | 'config';
 

@@ -226,6 +226,7 @@ export class HttpApi {
       .family('raft_batches_total', 'counter', 'Batches of inputs made durable with one fsync (group commit).', counters.batches)
       .family('raft_batch_inputs_total', 'counter', 'Inputs handled in those batches.', counters.batchInputs)
       .family('raft_inbox_dropped_total', 'counter', 'Peer messages dropped because the input queue was full.', counters.inboxDropped)
+      .family('raft_absurd_terms_refused_total', 'counter', 'Peer messages refused for a term too far ahead of this node\'s (TERM_JUMP_MAX).', counters.absurdTermsRefused)
       .family('raft_messages_sent_total', 'counter', 'Raft messages written to peer connections.', transport.messagesSent)
       .family('raft_messages_received_total', 'counter', 'Valid Raft messages received from peers.', transport.messagesReceived)
       .family('raft_messages_dropped_total', 'counter', 'Raft messages not sent, by reason.', Object.entries(transport.messagesDroppedByReason).map(([reason, value]) => [{ reason }, value] as const))

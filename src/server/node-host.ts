@@ -15,7 +15,7 @@
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_RAFT_OPTIONS, type RaftOptions } from '../core/raft-node.ts';
-import { NONE, type Message, type NodeId, type Role } from '../core/types.ts';
+import { NONE, TERM_MAX, type Message, type NodeId, type Role } from '../core/types.ts';
 import type { SessionTag } from '../machines/client-sessions.ts';
 import type { ServiceCommand } from '../machines/envelope.ts';
 import type { ReplicatedService } from '../machines/replicated-service.ts';
@@ -56,6 +56,11 @@ export const BATCH_INPUTS_MAX = 512;
 /** Client requests in flight at once. */
 export const PENDING_REQUESTS_MAX = 10_000;
 export const REQUEST_TIMEOUT_MS_DEFAULT = 5000;
+/**
+ * The most terms a message may be ahead of this node's. Each election moves the term by one, so even a node cut off
+ * for days by a cluster without PreVote is behind by far less; and TERM_MAX is 2^28 such jumps away.
+ */
+export const TERM_JUMP_MAX = 2 ** 20;
 
 /** Milliseconds since the Unix epoch, never going back: the clock of a node process and of its log stamps. */
 export function wallClockMs(): number {
@@ -130,6 +135,7 @@ export interface NodeCounters {
   snapshotsTaken: number;
   snapshotsInstalled: number;
   leaderChanges: number;
+  absurdTermsRefused: number;
 }
 
 interface PendingRequest {
@@ -164,6 +170,7 @@ export class NodeHost {
     snapshotsTaken: 0,
     snapshotsInstalled: 0,
     leaderChanges: 0,
+    absurdTermsRefused: 0,
   };
   private readonly peersById: ReadonlyMap<NodeId, PeerSpec>;
   private readonly raftOptions: RaftOptions;
@@ -240,6 +247,13 @@ export class NodeHost {
       onWarning: (message) => log.warn(message, { dataDir: this.options.dataDir }),
     });
     this.storage = storage;
+    if (stored.hardState.term > TERM_MAX) {
+      await storage.close();
+      throw new Error(
+        `S${this.id}'s data directory ${this.options.dataDir} holds term ${stored.hardState.term}, above the highest term a node takes (2^48): ` +
+          'it was damaged or written by a forged message. Move that directory away to start this node empty (it then catches up from the others), or restore it from a backup.',
+      );
+    }
     const self = this.peersById.get(this.id)!;
     const peers = new Map<NodeId, HostPort>();
     for (const peer of this.peersById.values()) if (peer.id !== this.id) peers.set(peer.id, peer.raft);
@@ -441,6 +455,18 @@ export class NodeHost {
 
   private deliver(message: Message): void {
     if (this.state !== 'running') return;
+    // A term far ahead of ours is not an election we missed but a forged or corrupt message: taking it would
+    // spend the term space (TERM_MAX) and persist the damage. Refused and logged.
+    const term = this.running.raft.term;
+    if (message.term > term + TERM_JUMP_MAX) {
+      this.counters.absurdTermsRefused++;
+      this.logger.warn(`S${this.id} refused a ${message.type} from S${message.from} with term ${message.term}: ${message.term - term} terms ahead of its own ${term} (the most it takes is ${TERM_JUMP_MAX})`, {
+        reason: 'absurd-term',
+        from: message.from,
+        term: message.term,
+      });
+      return;
+    }
     if (this.traceListeners.size > 0) this.trace({ type: 'deliver', id: 0, messageType: message.type, from: message.from });
     if (this.inbox.length >= INBOX_INPUTS_MAX) {
       this.counters.inboxDropped++;

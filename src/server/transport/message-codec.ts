@@ -6,7 +6,7 @@
 // A decoded frame is untrusted data until `validateMessage` has checked it: the core assumes well-formed messages
 // (a gap in an AppendEntries' indices would make its log throw), so everything it relies on is checked here.
 import { Packr } from 'msgpackr';
-import type { ClusterConfig, Entry, EntryType, Message, MessageType } from '../../core/types.ts';
+import { TERM_MAX, type ClusterConfig, type Entry, type EntryType, type Message, type MessageType } from '../../core/types.ts';
 
 // Records (msgpackr's shared structures) are off: with them a frame depends on frames sent before it, and the
 // transport may drop frames. The structured-clone extension (references between values) is refused on decode.
@@ -78,6 +78,11 @@ function findMessageProblem(value: unknown): string | null {
   for (const [name, kind] of Object.entries(fields)) {
     const problem = findFieldProblem(name, kind, value[name]);
     if (problem !== null) return problem;
+  }
+  // Every term a message carries (its own, its log's): none past TERM_MAX.
+  for (const name of ['term', 'lastLogTerm', 'prevLogTerm', 'lastIncludedTerm'] as const) {
+    const term = value[name];
+    if (typeof term === 'number' && term > TERM_MAX) return `${name}: ${term} is above the highest term a node takes (2^48)`;
   }
   for (const name of Object.keys(value)) {
     if (!Object.hasOwn(fields, name) && !(HEADER_FIELDS as readonly string[]).includes(name)) return `${name}: unknown field in ${type}`;
