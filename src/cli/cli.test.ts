@@ -46,9 +46,10 @@ describe('raft-playground', () => {
     const printed = JSON.parse(stdout);
     const expected = runScenario(parseScenarioText(readFileSync(scenarioPath, 'utf8')));
     expect(printed).toEqual(JSON.parse(JSON.stringify(expected)));
-    expect(Object.keys(printed)).toEqual(['seed', 'endMs', 'traceHash', 'events', 'violations', 'leader', 'nodes']);
+    expect(Object.keys(printed)).toEqual(['seed', 'endMs', 'traceHash', 'events', 'violations', 'leader', 'configuration', 'nodes']);
+    expect(printed.configuration).toEqual({ voters: [1, 2, 3, 4, 5].slice(0, printed.nodes.length), learners: [] });
     expect(Object.keys(printed.nodes[0])).toEqual([
-      'id', 'status', 'role', 'term', 'votedFor', 'commitIndex', 'lastApplied', 'lastLogIndex', 'snapshotIndex', 'machineHash',
+      'id', 'status', 'role', 'membership', 'term', 'votedFor', 'commitIndex', 'lastApplied', 'lastLogIndex', 'snapshotIndex', 'machineHash',
     ]);
   });
 

@@ -490,6 +490,11 @@ describe('membership: a removed server that never heard of its removal', () => {
     expect(raft(sim, leader).role).toBe('leader');
     expect(convergenceProblem(sim)).toBeNull();
     expectNoViolations(sim);
+    // The result says who is a member (SPEC §4): the removed server, still up and stale, is "removed".
+    const result = sim.result();
+    expect(result.configuration).toEqual({ voters: members, learners: [] });
+    for (const node of result.nodes) expect([node.id, node.membership]).toEqual([node.id, node.id === removed ? 'removed' : 'voter']);
+    expect(result.nodes.find((node) => node.id === removed)!.status).toBe('up');
   });
 
   it('with both off, it does disrupt: its higher terms depose the leader again and again, though it never wins', () => {

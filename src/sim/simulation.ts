@@ -9,7 +9,7 @@
 // same calls in the same order, so both give the same trace.
 import { DEFAULT_RAFT_OPTIONS, SAFE, type NodeStatus, type RaftNode, type RaftOptions, type UnsafeSwitches } from '../core/raft-node.ts';
 import { SeededRandom } from '../core/random.ts';
-import { NONE, type Entry, type Message, type NodeId } from '../core/types.ts';
+import { NONE, type ClusterConfig, type Entry, type Message, type NodeId } from '../core/types.ts';
 import type { SessionTag } from '../machines/client-sessions.ts';
 import type { CommandEnvelope, ServiceCommand } from '../machines/envelope.ts';
 import { ReplicatedService } from '../machines/replicated-service.ts';
@@ -61,6 +61,8 @@ export interface NodeResult {
   readonly id: NodeId;
   readonly status: 'up' | 'down';
   readonly role: string;
+  /** In the latest committed configuration (SPEC §4): a removed node still running is told apart from a member. */
+  readonly membership: 'voter' | 'learner' | 'removed';
   readonly term: number;
   readonly votedFor: NodeId;
   readonly commitIndex: number;
@@ -77,6 +79,8 @@ export interface SimResult {
   readonly events: number;
   readonly violations: readonly Violation[];
   readonly leader: NodeId | null;
+  /** The latest committed configuration, as the node that knows the most commits holds it. */
+  readonly configuration: ClusterConfig;
   readonly nodes: readonly NodeResult[];
 }
 
@@ -244,6 +248,7 @@ export class Simulation {
 
   /** The run's outcome; a remote host passes the machine hashes it collected from its replicas. */
   result(machineHashes?: ReadonlyMap<NodeId, string>): SimResult {
+    const configuration = this.committedConfiguration();
     return {
       seed: this.seed,
       endMs: this.now,
@@ -251,12 +256,14 @@ export class Simulation {
       events: this.trace.count,
       violations: this.violations,
       leader: this.leader(),
+      configuration,
       nodes: this.nodes.map((n) => {
         const view = n.view;
         return {
           id: n.id,
           status: view ? 'up' : 'down',
           role: view?.role ?? 'down',
+          membership: configuration.voters.includes(n.id) ? 'voter' : configuration.learners.includes(n.id) ? 'learner' : 'removed',
           term: view?.term ?? n.storage.hardState.term,
           votedFor: view?.votedFor ?? n.storage.hardState.votedFor,
           commitIndex: view?.commit ?? 0,
@@ -267,6 +274,25 @@ export class Simulation {
         };
       }),
     };
+  }
+
+  /**
+   * The latest committed configuration: on the running node with the highest commit index, the last config
+   * entry at or below it, else its snapshot's, else the one the cluster started with.
+   */
+  private committedConfiguration(): ClusterConfig {
+    let best: SimNode | null = null;
+    for (const node of this.nodes) if (node.view && (!best || node.view.commit > best.view!.commit)) best = node;
+    const started = { voters: this.nodes[0]?.bootstrapVoters ?? [], learners: [] };
+    if (!best) return started;
+    for (let index = best.view!.commit; index > best.storage.snapshotIndex; index--) {
+      const entry = best.storage.entryAt(index);
+      if (entry?.type === 'config') {
+        const config = JSON.parse(entry.data) as ClusterConfig;
+        return { voters: [...config.voters].sort((a, b) => a - b), learners: [...config.learners].sort((a, b) => a - b) };
+      }
+    }
+    return best.storage.snapshot?.config ?? started;
   }
 
   // ---- Running ----------------------------------------------------------------------------------------------
