@@ -52,9 +52,16 @@ export const fuzzCommand: Command = {
     const started = performance.now();
     let failed = 0;
     let events = 0;
+    const histories = { checked: 0, operations: 0, steps: 0, unknown: 0 };
     for (let seed = first; seed < first + flags.seeds; seed++) {
       const outcome = fuzzRun(seed, options);
       events += outcome.events;
+      if (outcome.linearizability !== 'not-checked') {
+        histories.checked++;
+        histories.operations += outcome.operations;
+        histories.steps += outcome.linearizabilitySteps;
+        if (outcome.linearizability === 'unknown') histories.unknown++;
+      }
       if (outcome.ok) continue;
       failed++;
       if (failed <= FAILURES_SHOWN_MAX) process.stdout.write(describeFailure(outcome, replayFlags));
@@ -62,7 +69,9 @@ export const fuzzCommand: Command = {
     const seconds = (performance.now() - started) / 1000;
     process.stdout.write(
       `${flags.seeds} seed(s) from ${first}: ${flags.seeds - failed} passed, ${failed} failed; ` +
-        `${events.toLocaleString('en')} events checked in ${seconds.toFixed(1)} s\n`,
+        `${events.toLocaleString('en')} events checked in ${seconds.toFixed(1)} s\n` +
+        `linearizability: ${histories.checked} client histories (${histories.operations.toLocaleString('en')} operations) checked in ` +
+        `${histories.steps.toLocaleString('en')} search steps; ${histories.unknown} undecided within the budget\n`,
     );
     return failed === 0 ? 0 : 1;
   },

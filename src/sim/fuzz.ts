@@ -38,6 +38,9 @@ export interface FuzzOutcome {
   readonly committed: number;
   /** The clients' history checked for linearizability ('unknown' when the search budget ran out). */
   readonly linearizability: 'linearizable' | 'not-linearizable' | 'unknown' | 'not-checked';
+  /** The linearizability search's steps on that history (0 when not checked), and the operations in it. */
+  readonly linearizabilitySteps: number;
+  readonly operations: number;
   readonly traceHash: string;
   readonly recent: readonly TraceEvent[];
 }
@@ -136,9 +139,14 @@ export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome
     }
   }
   let linearizability: FuzzOutcome['linearizability'] = 'not-checked';
+  let linearizabilitySteps = 0;
+  let operations = 0;
   if (sim.violations.length === 0) {
-    const check = checkKvHistory(fleet.takeHistory(), { stepsMax: LINEARIZABILITY_STEPS_MAX });
+    const history = fleet.takeHistory();
+    operations = history.length;
+    const check = checkKvHistory(history, { stepsMax: LINEARIZABILITY_STEPS_MAX });
     linearizability = check.verdict;
+    linearizabilitySteps = check.steps;
     if (check.verdict === 'not-linearizable') sim.checker?.reportClientViolation(0, 'Linearizability', check.explanation ?? 'the history cannot be ordered', sim.now);
     const queues = checkQueueHistory(fleet.takeQueueHistory());
     if (!queues.ok) sim.checker?.reportClientViolation(0, 'QueueGuarantee', queues.problems.join('; '), sim.now);
@@ -155,6 +163,8 @@ export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome
     endMs: sim.now,
     committed: leader === null ? 0 : sim.node(leader).raft!.commit,
     linearizability,
+    linearizabilitySteps,
+    operations,
     traceHash: sim.trace.traceHash(),
     recent: sim.trace.latest(),
   };
