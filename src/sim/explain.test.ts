@@ -278,6 +278,7 @@ describe('every action, done or skipped, is a sentence', () => {
     preVote: [true, false],
     checkQuorum: [true, false],
     snapshotEveryEntries: [0, 100],
+    snapshotChunkBytes: [64, 1024],
     entriesPerMessageMax: [64],
     inflightMessagesMax: [8],
     readMode: keys(READ_MODE_WORDS),

@@ -233,6 +233,7 @@ export const SETTING_WORDS: { readonly [K in keyof SimConfig]: (value: SimConfig
   preVote: (on) => `pre-vote is ${on ? 'on' : 'off'} (thesis §9.6)`,
   checkQuorum: (on) => `CheckQuorum is ${on ? 'on' : 'off'} (thesis §6.2)`,
   snapshotEveryEntries: (every) => (every === 0 ? 'servers take no snapshots on their own' : `a server takes a snapshot every ${every} entries (§7)`),
+  snapshotChunkBytes: (bytes) => `a snapshot travels in chunks of ${bytes} bytes (§7)`,
   entriesPerMessageMax: (most) => `an AppendEntries carries at most ${most} entries`,
   inflightMessagesMax: (most) => `the leader keeps at most ${most} AppendEntries in flight to each follower`,
   readMode: (mode) => `reads are served ${READ_MODE_WORDS[mode]}`,

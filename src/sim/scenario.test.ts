@@ -355,7 +355,7 @@ describe('parseScenario: config errors', () => {
   it('rejects unknown config keys, listing the known ones', () => {
     expect(() => parseScenario(withConfig({ heartbeat: 50 }))).toThrow(
       'config.heartbeat: unknown field (expected one of checkQuorum, clockDriftBound, duplicateRatio, electionTimeoutMs, ' +
-        'entriesPerMessageMax, heartbeatMs, inflightMessagesMax, latencyMs, lossRatio, preVote, readMode, snapshotEveryEntries, ' +
+        'entriesPerMessageMax, heartbeatMs, inflightMessagesMax, latencyMs, lossRatio, preVote, readMode, snapshotChunkBytes, snapshotEveryEntries, ' +
         'unsafeCommitPreviousTerms, unsafeForgetVoteOnRestart, unsafeSkipVoteRestriction)',
     );
   });
@@ -570,7 +570,7 @@ describe('set actions', () => {
       'unknown key',
       { key: 'speed', value: 1 },
       'actions[0].key: expected one of electionTimeoutMs, heartbeatMs, latencyMs, lossRatio, duplicateRatio, preVote, ' +
-        'checkQuorum, snapshotEveryEntries, entriesPerMessageMax, inflightMessagesMax, readMode, clockDriftBound, unsafeSkipVoteRestriction, unsafeCommitPreviousTerms, ' +
+        'checkQuorum, snapshotEveryEntries, snapshotChunkBytes, entriesPerMessageMax, inflightMessagesMax, readMode, clockDriftBound, unsafeSkipVoteRestriction, unsafeCommitPreviousTerms, ' +
         'unsafeForgetVoteOnRestart, got "speed"',
     ],
     ['lossRatio out of range', { key: 'lossRatio', value: 2 }, 'actions[0].value: expected a number from 0 to 1, got 2'],
@@ -651,6 +651,7 @@ describe('formatScenario', () => {
     "preVote": false,
     "checkQuorum": false,
     "snapshotEveryEntries": 0,
+    "snapshotChunkBytes": 1024,
     "entriesPerMessageMax": 64,
     "inflightMessagesMax": 8,
     "readMode": "read-index",

@@ -33,6 +33,8 @@ export interface SimConfig {
   checkQuorum: boolean;
   /** Take a snapshot once this many entries follow the last one (0: never). */
   snapshotEveryEntries: number;
+  /** InstallSnapshot sends a snapshot in chunks of this many bytes (§7: offset and done). */
+  snapshotChunkBytes: number;
   /** Batching: at most this many entries in one AppendEntries. */
   entriesPerMessageMax: number;
   /** Pipelining: at most this many unacknowledged AppendEntries to one follower. */
@@ -60,6 +62,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   preVote: false,
   checkQuorum: false,
   snapshotEveryEntries: 0,
+  snapshotChunkBytes: 1024,
   entriesPerMessageMax: 64,
   inflightMessagesMax: 8,
   readMode: 'read-index',
@@ -254,6 +257,7 @@ const CONFIG_RULES: ConfigRules = {
   preVote: readBoolean,
   checkQuorum: readBoolean,
   snapshotEveryEntries: (value, path) => readWholeAtLeast(value, path, 0),
+  snapshotChunkBytes: (value, path) => readWhole(value, path, 8, 1024 * 1024),
   entriesPerMessageMax: (value, path) => readWhole(value, path, 1, 1024),
   inflightMessagesMax: (value, path) => readWhole(value, path, 1, 256),
   readMode: (value, path) => {

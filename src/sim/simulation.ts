@@ -808,7 +808,9 @@ export class Simulation {
     return { ...view, log: node.storage };
   }
 
+  /** A bound scenarios do not set, as tuned or by default; the snapshot chunk size a scenario may set. */
   tuningValue<K extends keyof RaftTuning>(key: K): RaftTuning[K] {
+    if (key === 'snapshotChunkBytes' && this.tuning.snapshotChunkBytes === undefined) return this.config.snapshotChunkBytes as RaftTuning[K];
     return this.tuning[key] ?? DEFAULT_RAFT_OPTIONS[key];
   }
 
