@@ -672,18 +672,24 @@ export class RaftNode {
     this.appendToOwnLog('noop', '');
   }
 
-  /** A leader keeps replication progress for every other member, voter or learner, and for no one else. */
+  /**
+   * A leader keeps replication progress for every other member, voter or learner, of the configuration in force
+   * and, until that configuration commits, of the committed one before it: a server being removed is still sent
+   * the entries, the removal among them, so it learns it is out and stops campaigning (thesis §4.2.2-§4.2.3)
+   * instead of raising its term at the others. It counts toward nothing: commits and elections use the voters in
+   * force.
+   */
   private trackMembers(): void {
-    const { voters, learners } = this.config;
-    for (const peer of [...voters, ...learners]) {
-      if (peer !== this.id && !this.progress.has(peer)) {
+    const members = new Set<NodeId>();
+    for (const config of [this.config, this.configAt(this.commitIndex)]) for (const peer of [...config.voters, ...config.learners]) members.add(peer);
+    members.delete(this.id);
+    for (const peer of members) {
+      if (!this.progress.has(peer)) {
         this.progress.set(peer, new Progress(peer, this.log.lastIndex(), this.options.inflightMessagesMax));
         this.scheduleReplication(peer, true);
       }
     }
-    for (const peer of [...this.progress.keys()]) {
-      if (!voters.includes(peer) && !learners.includes(peer)) this.progress.delete(peer);
-    }
+    for (const peer of [...this.progress.keys()]) if (!members.has(peer)) this.progress.delete(peer);
   }
 
   // ---- Configurations ---------------------------------------------------------------------------------------
@@ -1249,7 +1255,10 @@ export class RaftNode {
 
   private commitTo(index: number): void {
     if (index <= this.commitIndex) return;
+    const committedConfig = this.configAt(this.commitIndex);
     this.commitIndex = index;
+    // A configuration committed: a server it removed has been sent its removal; stop replicating to it.
+    if (this.roleValue === 'leader' && this.configAt(index) !== committedConfig) this.trackMembers();
     this.events.push({ type: 'commit', index, term: this.log.termAt(index) ?? 0 });
     if (this.roleValue === 'leader' && this.readsAwaitingCommit.length > 0 && this.log.termAt(index) === this.termValue) {
       const waiting = this.readsAwaitingCommit;

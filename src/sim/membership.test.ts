@@ -447,6 +447,35 @@ describe('membership: changes during a partition', () => {
 
 // ---- Disruption by a removed server (thesis §4.2.3) ---------------------------------------------------------
 
+describe('membership: a removed server that is still connected', () => {
+  it('with the defaults (PreVote and CheckQuorum off), it is sent its removal, stops campaigning, and no term moves', () => {
+    for (const seed of [406, 407, 408]) {
+      const trace: TraceEvent[] = [];
+      const sim = new Simulation({ seed, nodes: 5, onTrace: recordAll(trace) });
+      expect(sim.config.preVote || sim.config.checkQuorum).toBe(false);
+      const all = ids(sim);
+      const leader = awaitLeader(sim, all, ELECTION_BOUND_MS);
+      const removed = all.find((id) => id !== leader)!;
+      const members = all.filter((id) => id !== removed);
+      expect(sim.removeServer(removed)).toBeUndefined();
+      expect(waitFor(sim, () => convergenceProblem(sim) === null, 1000), status(sim)).toBe(true);
+      const term = raft(sim, leader).term;
+      const removedAt = sim.now;
+      sim.runUntil(sim.now + 8000); // the issue's eight seconds, in which the term once climbed by 36
+      // Its own log holds its removal (the leader went on replicating to it until the change committed)...
+      expect(sorted(raft(sim, removed).config.voters), `seed ${seed}`).toEqual(members);
+      // ...so it never stood for election again, and nobody's term moved: the same leader throughout.
+      expect(roleEvents(trace, removed, removedAt).filter((e) => e.role === 'candidate' || e.role === 'precandidate')).toEqual([]);
+      for (const id of members) {
+        expect(raft(sim, id).term, `S${id}, seed ${seed}`).toBe(term);
+        expect(roleEvents(trace, id, removedAt), `S${id}, seed ${seed}`).toEqual([]);
+      }
+      expect(raft(sim, leader).role).toBe('leader');
+      expectNoViolations(sim);
+    }
+  });
+});
+
 describe('membership: a removed server that never heard of its removal', () => {
   /**
    * Five servers; one follower is cut off, removed while away (so it never learns of it), and the network heals
