@@ -5,20 +5,22 @@ import { checkKvHistory, type KvOperation } from '../check/kv-linearizability.ts
 import { encodeEnvelope, decodeEnvelope, type ServiceCommand } from '../machines/envelope.ts';
 import { ReplicatedService } from '../machines/replicated-service.ts';
 import { ClientFleet } from '../sim/clients.ts';
+import { FIGURE16_RANGES, figure16Row, GIVE_UP_MS } from '../sim/figure16.ts';
 import { Simulation } from '../sim/simulation.ts';
-import { UsageError } from './args.ts';
+import { parseFlags, UsageError } from './args.ts';
 import { benchCluster } from './bench-cluster.ts';
 import type { Command } from './main.ts';
 
 export const benchCommand: Command = {
   summary:
-    'Print measured figures: `bench sim` (simulator speed and throughput), `bench check` (checker and state machines), `bench cluster [--seconds 12] [--etcd auto|off]` (real node processes, and etcd when on the PATH).',
+    'Print measured figures: `bench sim` (simulator speed and throughput), `bench check` (checker and state machines), `bench cluster [--seconds 12] [--etcd auto|off]` (real node processes, and etcd when on the PATH), `bench figure16 [--trials 1000]` (the paper\'s Figure 16: time without a leader after its crash, per election timeout range).',
   async run(argv) {
     const [target, ...rest] = argv;
     if (target === 'cluster') return benchCluster(rest);
+    if (target === 'figure16') return benchFigure16(rest);
     if (rest.length > 0) throw new UsageError(`bench takes one target, got '${argv.join(' ')}'.`);
     if (target === 'check') return benchCheck();
-    if (target !== 'sim') throw new UsageError(`bench expects the target 'sim', 'check' or 'cluster', got ${target === undefined ? 'nothing' : `'${target}'`}.`);
+    if (target !== 'sim') throw new UsageError(`bench expects the target 'sim', 'check', 'cluster' or 'figure16', got ${target === undefined ? 'nothing' : `'${target}'`}.`);
     for (const checkSafety of [true, false]) {
       const speed = measureSimulatedSpeed(checkSafety);
       process.stdout.write(
@@ -134,6 +136,25 @@ async function benchCheck(): Promise<number> {
     for (const data of entries) machine.apply(decodeEnvelope(data));
     const seconds = (performance.now() - started) / 1000;
     process.stdout.write(`state machine: ${Math.round(count / seconds).toLocaleString('en')} ${name} commands applied per second (decoding included, with sessions)\n`);
+  }
+  return 0;
+}
+
+/** The paper's Figure 16, range by range: each row's median, p90, p99 and max beside what the paper states. */
+function benchFigure16(argv: readonly string[]): number {
+  const flags = parseFlags([...argv], { trials: { kind: 'number' } });
+  const trials = flags.trials ?? 1000;
+  if (!Number.isInteger(trials) || trials < 1) throw new UsageError(`--trials expects a whole number of at least 1, got ${trials}.`);
+  process.stdout.write(
+    `Figure 16 (§9.3): 5 servers, broadcast time about 15 ms, the leader crashed at a random phase of its heartbeat; ${trials} trials a range, ms without a leader ` +
+      `("no lead": trials with none within ${GIVE_UP_MS / 1000} s, counted at that)\n`,
+  );
+  process.stdout.write(`${'timeout'.padEnd(12)}${['median', 'mean', 'p90', 'p99', 'max', 'no lead'].map((h) => h.padStart(8)).join('')}   the paper\n`);
+  for (const range of FIGURE16_RANGES) {
+    const row = figure16Row(range, trials);
+    const paper = range.paper ? `${range.paper.what} ${range.paper.ms} (here ${Math.round(row[range.paper.what])}, ${(row[range.paper.what] / range.paper.ms).toFixed(2)}x)` : '';
+    const cells = [row.median, row.mean, row.p90, row.p99, row.max, row.gaveUp].map((v) => String(Math.round(v)).padStart(8)).join('');
+    process.stdout.write(`${`${range.timeoutMs[0]}-${range.timeoutMs[1]}`.padEnd(12)}${cells}   ${paper}\n`);
   }
   return 0;
 }
