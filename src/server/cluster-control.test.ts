@@ -49,7 +49,7 @@ describe('the cluster --ui control server', () => {
     const cases: [string, string][] = [
       ['{"do":', 'the body is not valid JSON'],
       ['[1]', 'expected a scenario action, such as {"do": "crash", "node": 2}'],
-      ['{"do":"explode"}', 'do: expected crash, restart, partition, cut, mend, heal, put, get, delete, snapshot or transfer, got "explode"'],
+      ['{"do":"explode"}', 'do: expected crash, restart, partition, cut, mend, heal, put, get, delete, enqueue, claim, ack, nack, snapshot or transfer, got "explode"'],
       ['{"do":"crash","node":7}', 'node: expected one of 1, got 7'],
       ['{"do":"put","key":"","value":"1"}', 'key: expected a non-empty string'],
       ['{"do":"partition","groups":"all"}', 'groups: expected lists of node ids'],
@@ -78,6 +78,11 @@ describe('the cluster --ui control server', () => {
     expect(jsonOf(await act('{"do":"put","key":"x","value":"1"}'))).toMatchObject({ ok: true, status: 200, node: 1 });
     expect(jsonOf(await act('{"do":"get","key":"x"}'))).toMatchObject({ ok: true, detail: { value: '1' } });
     await expect.poll(() => events.filter((e) => e['type'] === 'client').map((e) => e['op'])).toEqual(['put', 'get']);
+    // The task queue too, as the page's queue controls ask it.
+    expect(jsonOf(await act('{"do":"enqueue","queue":"jobs","payload":{"file":"a.png"}}'))).toMatchObject({ ok: true, status: 201, detail: { id: 1 } });
+    expect(jsonOf(await act('{"do":"claim","queue":"jobs","worker":"w1","leaseMs":30000}'))).toMatchObject({ ok: true, detail: { id: 1, payload: { file: 'a.png' } } });
+    expect(jsonOf(await act('{"do":"ack","queue":"jobs","task":1,"worker":"w1"}'))).toMatchObject({ ok: true, status: 200 });
+    expect((await act('{"do":"ack","queue":"jobs","task":0}')).status).toBe(400);
     const client = events.find((e) => e['type'] === 'client')!;
     expect(client['nodeT']).toEqual(expect.any(Number)); // the node's own time, kept beside the control server's
     expect(events[0]).toMatchObject({ type: 'cluster', node: 0 });

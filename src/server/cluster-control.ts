@@ -7,8 +7,8 @@
 //                        server began (one clock for all), with crash, restart and network events of its own;
 //                        each node's state (with its log's tail) every STATE_EVERY_MS
 //   POST /api/act        a scenario action, as the simulator takes it (SPEC §3): crash (SIGKILL), restart,
-//                        partition, cut, mend, heal, put, get, delete, snapshot, transfer; answered {ok, detail}
-//                        or {error, message}
+//                        partition, cut, mend, heal, put, get, delete, enqueue, claim, ack, nack, snapshot,
+//                        transfer; answered {ok, detail} or {error, message}
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, get, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -230,6 +230,10 @@ export class ClusterControl {
       case 'put':
       case 'get':
       case 'delete':
+      case 'enqueue':
+      case 'claim':
+      case 'ack':
+      case 'nack':
         return this.request(action);
       case 'snapshot': {
         const id = node();
@@ -244,7 +248,7 @@ export class ClusterControl {
         return { ok: response.status < 300, status: response.status, node: leader, detail: jsonOf(response) };
       }
       default:
-        throw new ActError(`do: expected crash, restart, partition, cut, mend, heal, put, get, delete, snapshot or transfer, got ${JSON.stringify(action.do)}`);
+        throw new ActError(`do: expected crash, restart, partition, cut, mend, heal, put, get, delete, enqueue, claim, ack, nack, snapshot or transfer, got ${JSON.stringify(action.do)}`);
     }
   }
 
@@ -256,15 +260,41 @@ export class ClusterControl {
     this.events.publish({ type: 'network', t: this.now(), node: 0, cuts: [...this.cuts].map((key) => key.split('-').map(Number)) });
   }
 
-  /** A client request, sent to the node named or else to the leader, following a redirect. */
+  /**
+   * A client request, as the node's HTTP API takes it (SPEC §5), sent to the node named or else to the leader,
+   * following a redirect.
+   */
   private async request(action: Act): Promise<object> {
-    const key = action['key'];
-    if (typeof key !== 'string' || key === '') throw new ActError('key: expected a non-empty string');
-    if (action.do === 'put' && typeof action['value'] !== 'string') throw new ActError('value: expected a string');
+    const text = (name: string) => {
+      const value = action[name];
+      if (typeof value !== 'string' || value === '') throw new ActError(`${name}: expected a non-empty string`);
+      return encodeURIComponent(value);
+    };
+    let path: string;
+    let init: { method: string; body?: string };
+    switch (action.do) {
+      case 'put':
+        if (typeof action['value'] !== 'string') throw new ActError('value: expected a string');
+        [path, init] = [`/kv/${text('key')}`, { method: 'PUT', body: JSON.stringify({ value: action['value'] }) }];
+        break;
+      case 'get':
+      case 'delete':
+        [path, init] = [`/kv/${text('key')}`, { method: action.do === 'get' ? 'GET' : 'DELETE' }];
+        break;
+      case 'enqueue':
+        [path, init] = [`/queues/${text('queue')}/tasks`, { method: 'POST', body: JSON.stringify({ payload: action['payload'] ?? null }) }];
+        break;
+      case 'claim':
+        [path, init] = [`/queues/${text('queue')}/claim`, { method: 'POST', body: JSON.stringify({ worker: action['worker'], ...(action['leaseMs'] === undefined ? {} : { leaseMs: action['leaseMs'] }) }) }];
+        break;
+      default: {
+        const task = action['task'];
+        if (!Number.isSafeInteger(task) || (task as number) < 1) throw new ActError('task: expected a task id, a whole number of at least 1');
+        [path, init] = [`/queues/${text('queue')}/tasks/${task as number}/${action.do}`, { method: 'POST', body: JSON.stringify(typeof action['worker'] === 'string' ? { worker: action['worker'] } : {}) }];
+      }
+    }
     const target = typeof action['node'] === 'number' ? (action['node'] as number) : await this.leader();
     if (target === null) return { ok: false, detail: 'there is no leader now' };
-    const path = `/kv/${encodeURIComponent(key)}`;
-    const init = action.do === 'put' ? { method: 'PUT', body: JSON.stringify({ value: action['value'] }) } : { method: action.do === 'get' ? 'GET' : 'DELETE' };
     let url = `${this.cluster.endpoint(target)}${path}`;
     for (let hop = 0; hop < 3; hop++) {
       const response = await sendRequest(url, { ...init, timeoutMs: 5000 });
@@ -273,7 +303,7 @@ export class ClusterControl {
         url = location;
         continue;
       }
-      return { ok: response.status < 300, status: response.status, node: target, detail: jsonOf(response) };
+      return { ok: response.status < 300, status: response.status, node: target, detail: response.body === '' ? `${response.status}` : jsonOf(response) };
     }
     return { ok: false, detail: 'redirected too often' };
   }
