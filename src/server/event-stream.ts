@@ -17,6 +17,8 @@ export interface EventStreamOptions {
   readonly logger: Logger;
   readonly viewersMax?: number;
   readonly backlogBytesMax?: number;
+  /** Told when the number of viewers changes: a source may trace only while someone watches. */
+  readonly onViewers?: (count: number) => void;
 }
 
 interface Viewer {
@@ -53,7 +55,8 @@ export class EventStream {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'access-control-allow-origin': '*' });
     req.socket.setNoDelay(true);
     this.viewers.add(viewer);
-    res.once('close', () => this.viewers.delete(viewer));
+    this.options.onViewers?.(this.viewers.size);
+    res.once('close', () => this.remove(viewer));
     for (const event of first) this.send(viewer, frame(event));
     return null;
   }
@@ -67,6 +70,11 @@ export class EventStream {
     clearInterval(this.keepalive);
     for (const viewer of this.viewers) viewer.res.end();
     this.viewers.clear();
+    this.options.onViewers?.(0);
+  }
+
+  private remove(viewer: Viewer): void {
+    if (this.viewers.delete(viewer)) this.options.onViewers?.(this.viewers.size);
   }
 
   private write(text: string): void {
@@ -80,7 +88,7 @@ export class EventStream {
     // keeping up (one large event alone does not count against it).
     if (res.writableLength > this.backlogBytesMax) {
       this.cutOff++;
-      this.viewers.delete(viewer);
+      this.remove(viewer);
       this.options.logger.warn(`${this.options.name} cut off an event viewer at ${viewer.address}: it fell ${res.writableLength} bytes behind (the most is ${this.backlogBytesMax})`, {
         viewer: viewer.address,
         backlogBytes: res.writableLength,

@@ -108,17 +108,18 @@ export class HttpApi {
   private readonly sockets = new Set<Socket>();
   /** SPEC §9: the node's trace as Server-Sent Events. */
   readonly events: EventStream;
-  private readonly stopTracing: () => void;
+  private stopTracing: (() => void) | null = null;
 
   constructor(private readonly options: HttpApiOptions) {
     this.logger = options.logger ?? createLogger('info');
     this.events = new EventStream({
       name: `S${options.node.id}`,
       logger: this.logger,
+      // The node traces only while someone watches: a busy node's every message would otherwise be copied.
+      onViewers: (count) => this.traceWhile(count > 0),
       ...(options.viewersMax ? { viewersMax: options.viewersMax } : {}),
       ...(options.viewerBacklogBytesMax ? { backlogBytesMax: options.viewerBacklogBytesMax } : {}),
     });
-    this.stopTracing = this.streamTrace();
     this.bodyBytesMax = options.bodyBytesMax ?? BODY_BYTES_MAX_DEFAULT;
     this.server = createServer({ requestTimeout: options.receiveTimeoutMs ?? 10_000, headersTimeout: Math.min(options.receiveTimeoutMs ?? 10_000, 5000), keepAliveTimeout: 5000 }, (req, res) => {
       void this.serve(req, res);
@@ -189,7 +190,6 @@ export class HttpApi {
 
   /** Stops listening and closes every connection (requests in flight are cut). */
   async stop(): Promise<void> {
-    this.stopTracing();
     this.events.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
@@ -264,6 +264,14 @@ export class HttpApi {
     const count = Number(text);
     if (!Number.isInteger(count) || count < 0 || count > 256) throw new HttpError(400, 'bad_request', `log: expected a whole number from 0 to 256, got "${text}"`);
     return { ...node.status(), log: node.logTail(count), machine: node.machineView() };
+  }
+
+  private traceWhile(watched: boolean): void {
+    if (watched && !this.stopTracing) this.stopTracing = this.streamTrace();
+    else if (!watched && this.stopTracing) {
+      this.stopTracing();
+      this.stopTracing = null;
+    }
   }
 
   /**
