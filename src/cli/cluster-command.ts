@@ -48,6 +48,9 @@ export const clusterCommand: Command = {
     // Peers authenticate by default (SPEC §6): without a secret, any local process could speak as any node.
     const secretFile = flags.insecure ? undefined : (flags['secret-file'] ?? clusterSecret(dir));
 
+    if (flags.ui && (flags['base-port'] !== undefined || flags['snapshot-every'] !== undefined)) {
+      throw new UsageError('--base-port and --snapshot-every do not go with --ui: its nodes take free ports behind their proxies.');
+    }
     if (flags.ui) return runWithUi({ nodes, dir, logLevel, cluster: flags.cluster ?? DEFAULT_CLUSTER_NAME, uiPort: flags['ui-port'] ?? 0, ...(secretFile ? { secretFile } : {}) });
     if (flags['ui-port'] !== undefined) throw new UsageError('--ui-port goes with --ui.');
 
@@ -182,10 +185,18 @@ async function runWithUi(options: { nodes: number; dir: string; logLevel: LogLev
     if (built.status !== 0) throw new UsageError('the page could not be built: run `npm run build` and try again.');
   }
   const cluster = await ProcessCluster.create({ nodes: options.nodes, dir: options.dir, proxies: true, logLevel: options.logLevel, cluster: options.cluster, ...(options.secretFile ? { secretFile: options.secretFile } : {}) });
-  await cluster.startAll();
   const token = randomBytes(16).toString('hex');
   const control = new ClusterControl({ cluster, token, staticDir, logger: createLogger(options.logLevel) });
-  const port = await control.start(options.uiPort);
+  let port: number;
+  try {
+    await cluster.startAll();
+    port = await control.start(options.uiPort);
+  } catch (error) {
+    // No node may outlive a start that failed (a port in use, a node that would not start).
+    await cluster.stopAll();
+    process.stderr.write(`raft-playground cluster: the cluster could not start: ${(error as Error).message}\n`);
+    return 1;
+  }
   const base = `http://127.0.0.1:${port}`;
   process.stdout.write(`Cluster of ${options.nodes} real node(s), data in ${options.dir}, each link through a fault proxy:\n`);
   for (const id of cluster.ids) process.stdout.write(`  S${id}  ${cluster.endpoint(id)}\n`);

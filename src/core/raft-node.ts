@@ -198,6 +198,8 @@ export class RaftNode {
   private roleValue: Role = 'follower';
   private leaderValue: NodeId = NONE;
   private commitIndex: number;
+  /** A leader's removed servers that do not yet hold their removal: until when it goes on sending (trackMembers). */
+  private leaving = new Map<NodeId, { readonly index: number; readonly until: number }>();
   private applied: number;
   /** The last index of our log the host has reported durable (only with `reportsPersistence`). */
   private durableIndex: number;
@@ -674,22 +676,32 @@ export class RaftNode {
 
   /**
    * A leader keeps replication progress for every other member, voter or learner, of the configuration in force
-   * and, until that configuration commits, of the committed one before it: a server being removed is still sent
-   * the entries, the removal among them, so it learns it is out and stops campaigning (thesis §4.2.2-§4.2.3)
-   * instead of raising its term at the others. It counts toward nothing: commits and elections use the voters in
-   * force.
+   * and of the committed one before it; and for a server a committed change removed, until it holds the entry
+   * that removed it (or ten election timeouts have passed: it may be gone for good). So a removed server learns
+   * it is out and stops campaigning (thesis §4.2.2-§4.2.3) instead of raising its term at the others. It counts
+   * toward nothing: commits and elections use the voters in force.
    */
   private trackMembers(): void {
     const members = new Set<NodeId>();
     for (const config of [this.config, this.configAt(this.commitIndex)]) for (const peer of [...config.voters, ...config.learners]) members.add(peer);
     members.delete(this.id);
     for (const peer of members) {
+      this.leaving.delete(peer);
       if (!this.progress.has(peer)) {
         this.progress.set(peer, new Progress(peer, this.log.lastIndex(), this.options.inflightMessagesMax));
         this.scheduleReplication(peer, true);
       }
     }
-    for (const peer of [...this.progress.keys()]) if (!members.has(peer)) this.progress.delete(peer);
+    const removedAt = this.configs[this.configs.length - 1]!.index;
+    for (const [peer, pr] of [...this.progress]) {
+      if (members.has(peer)) continue;
+      const leaving = this.leaving.get(peer) ?? { index: removedAt, until: this.now + 10 * this.options.electionTimeoutMs[1] };
+      if (pr.match < leaving.index && this.now < leaving.until) this.leaving.set(peer, leaving);
+      else {
+        this.progress.delete(peer);
+        this.leaving.delete(peer);
+      }
+    }
   }
 
   // ---- Configurations ---------------------------------------------------------------------------------------
@@ -741,6 +753,7 @@ export class RaftNode {
     this.leaderValue = NONE;
     this.votes = new Map();
     this.progress = new Map();
+    this.leaving = new Map();
     this.replicationDue = new Map();
     if (this.transferTarget !== NONE) this.abortTransfer();
   }
@@ -771,6 +784,7 @@ export class RaftNode {
 
   /** A new heartbeat round: it keeps followers from campaigning and confirms leadership for reads. */
   private broadcastHeartbeat(): void {
+    if (this.leaving.size > 0) this.trackMembers(); // a removed server that never answers is let go in time
     this.heartbeatDeadline = this.now + this.options.heartbeatMs;
     this.heartbeatRound++;
     this.roundSentAtMs.set(this.heartbeatRound, this.now);
@@ -1191,8 +1205,9 @@ export class RaftNode {
     if (pr.state === 'snapshot' && m.matchIndex < pr.snapshotIndex) return; // sent before the snapshot began
     pr.acknowledge(m.matchIndex);
     if (pr.state !== 'replicate') pr.becomeReplicate();
-    this.onFollowerProgress(pr);
-    this.scheduleReplication(m.from, false);
+    if (this.leaving.has(m.from)) this.trackMembers(); // a removed server: done once it holds its removal
+    else this.onFollowerProgress(pr);
+    if (this.progress.has(m.from)) this.scheduleReplication(m.from, false);
   }
 
   /** A follower's match index moved: commit what a majority holds, then see what that allows. */

@@ -15,6 +15,10 @@ import { entryLabel, type Action, type LiveLink, type LiveMessage, type LiveNode
  * for this long from its sending (the space-time diagram keeps the real times).
  */
 const MESSAGE_SHOWN_MS = 250;
+/** A send not delivered within this long never will be (loopback delivers in well under a millisecond). */
+const UNMATCHED_MS = 1000;
+/** The page keeps this much of the real run's timeline (the space-time diagram's widest window, and more). */
+const TIMELINE_KEPT_MS = 60_000;
 /** A node whose state has not come for this long is drawn down. */
 const STATE_STALE_MS = 1500;
 /**
@@ -50,8 +54,12 @@ export class AttachedCluster {
   readonly base: string;
   private readonly nodes = new Map<NodeId, NodeState>();
   private readonly inFlight = new Map<number, LiveMessage>();
-  /** Sends not yet matched with their delivery, by sender, receiver and type: TCP keeps each link's order. */
-  private readonly unmatched = new Map<string, number[]>();
+  /**
+   * Sends not yet matched with their delivery, by sender, receiver and type: TCP keeps each link's order. One
+   * never delivered (a cut link, a crashed receiver, a gap in the stream) must not pair with a later delivery:
+   * the queues are cleared when the network or a node changes, and a send waits at most UNMATCHED_MS.
+   */
+  private readonly unmatched = new Map<string, { readonly id: number; readonly t: number }[]>();
   private cuts: readonly (readonly [NodeId, NodeId])[] = [];
   private nextMessageId = 1;
   /** The stream's clock: its latest `t`, and the wall time it came at. */
@@ -164,6 +172,7 @@ export class AttachedCluster {
 
   private open(): void {
     this.source?.close();
+    this.unmatched.clear(); // what was on the way while the stream was down is lost to it
     this.heardAt = performance.now();
     const source = new EventSource(`${this.base}/api/events?token=${encodeURIComponent(this.token)}`);
     this.source = source;
@@ -179,6 +188,7 @@ export class AttachedCluster {
   }
 
   private take(event: Record<string, unknown> & { type: string; t: number; node: NodeId }): void {
+    if (Math.floor(event.t / TIMELINE_KEPT_MS) !== Math.floor(this.streamT / TIMELINE_KEPT_MS)) this.timeline.forgetBefore(event.t - TIMELINE_KEPT_MS);
     this.streamT = event.t;
     this.streamWall = performance.now();
     this.version++;
@@ -216,9 +226,14 @@ export class AttachedCluster {
         return;
       case 'network':
         this.cuts = event['cuts'] as [NodeId, NodeId][];
+        this.unmatched.clear();
         break;
       case 'crash':
         if (node) node.up = false;
+        this.unmatched.clear();
+        break;
+      case 'restart':
+        this.unmatched.clear();
         break;
       case 'send': {
         // Numbered here, in the order they came: each node numbers its own, and the diagram needs one order.
@@ -226,8 +241,7 @@ export class AttachedCluster {
         const id = this.nextMessageId++;
         const key = `${message.from}-${message.to}-${message.type}`;
         const queue = this.unmatched.get(key) ?? [];
-        queue.push(id);
-        if (queue.length > 1000) queue.shift(); // lost on a cut link: never delivered
+        queue.push({ id, t: event.t });
         this.unmatched.set(key, queue);
         this.inFlight.set(id, { id, message, sentAt: event.t, deliverAt: event.t + MESSAGE_SHOWN_MS });
         this.timeline.record({ t: event.t, node: event.node, type: 'send', id, message, deliverAt: event.t });
@@ -235,8 +249,10 @@ export class AttachedCluster {
       }
       case 'deliver': {
         const from = event['from'] as NodeId;
-        const id = this.unmatched.get(`${from}-${event.node}-${event['messageType'] as string}`)?.shift();
-        if (id !== undefined) this.timeline.record({ t: event.t, node: event.node, type: 'deliver', id, messageType: event['messageType'] as Message['type'], from });
+        const queue = this.unmatched.get(`${from}-${event.node}-${event['messageType'] as string}`);
+        while (queue && queue.length > 0 && queue[0]!.t < event.t - UNMATCHED_MS) queue.shift();
+        const sent = queue?.shift();
+        if (sent) this.timeline.record({ t: event.t, node: event.node, type: 'deliver', id: sent.id, messageType: event['messageType'] as Message['type'], from });
         return;
       }
       default:

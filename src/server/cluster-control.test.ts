@@ -43,6 +43,7 @@ describe('the cluster --ui control server', () => {
     expect((await act('{"do":"heal"}', 'b'.repeat(32))).status).toBe(401);
     const facts = jsonOf(await sendRequest(`${base}/api/cluster?token=${TOKEN}`));
     expect(facts).toMatchObject({ nodes: [{ id: 1, up: true }], cuts: [] });
+    expect(jsonOf(await act('{"do":"put","key":"x","value":"1","node":9}'))?.['message']).toBe('node: expected one of 1, got 9');
   });
 
   test('answers a malformed action with one sentence naming what was wrong', async () => {
@@ -75,6 +76,8 @@ describe('the cluster --ui control server', () => {
       }
     });
     await expect.poll(() => events.some((e) => e['type'] === 'state' && e['node'] === 1)).toBe(true);
+    // The node's own stream has begun, so its events reach this one.
+    await expect.poll(async () => (jsonOf(await sendRequest(`${base}/api/cluster?token=${TOKEN}`)) as { nodes: { followed: boolean }[] }).nodes[0]!.followed).toBe(true);
     expect(jsonOf(await act('{"do":"put","key":"x","value":"1"}'))).toMatchObject({ ok: true, status: 200, node: 1 });
     expect(jsonOf(await act('{"do":"get","key":"x"}'))).toMatchObject({ ok: true, detail: { value: '1' } });
     await expect.poll(() => events.filter((e) => e['type'] === 'client').map((e) => e['op'])).toEqual(['put', 'get']);

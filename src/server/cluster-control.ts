@@ -48,10 +48,12 @@ type Act = Record<string, unknown> & { readonly do: string };
 export class ClusterControl {
   readonly events: EventStream;
   private readonly server: Server;
-  private readonly startedAt = Date.now();
+  private readonly startedAt = performance.now();
   private readonly cuts = new Set<string>();
   /** Each node's /events being followed (or asked for: one at a time). */
   private readonly subscriptions = new Map<number, ClientRequest>();
+  /** The nodes whose stream has begun: their events reach the page. */
+  private readonly following = new Set<number>();
   private stateTimer: NodeJS.Timeout | null = null;
   private stopping = false;
 
@@ -71,20 +73,25 @@ export class ClusterControl {
       this.server.listen(port, '127.0.0.1', () => resolve());
     });
     for (const id of this.cluster.ids) this.subscribe(id);
-    this.stateTimer = setInterval(() => void this.publishStates(), STATE_EVERY_MS);
+    // One round after another (never two at once), and only while the page watches.
+    const round = async () => {
+      if (this.events.viewerCount > 0) await this.publishStates();
+      if (!this.stopping) this.stateTimer = setTimeout(() => void round(), STATE_EVERY_MS);
+    };
+    void round();
     return (this.server.address() as AddressInfo).port;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.stateTimer) clearInterval(this.stateTimer);
+    if (this.stateTimer) clearTimeout(this.stateTimer);
     for (const request of this.subscriptions.values()) request.destroy();
     this.events.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private now(): number {
-    return Date.now() - this.startedAt;
+    return Math.round(performance.now() - this.startedAt);
   }
 
   // ---- The merged stream --------------------------------------------------------------------------------
@@ -98,6 +105,7 @@ export class ClusterControl {
         this.subscriptions.delete(id);
         return;
       }
+      this.following.add(id);
       let buffer = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
@@ -119,7 +127,9 @@ export class ClusterControl {
       response.on('error', ended);
     });
     const ended = () => {
-      if (this.subscriptions.get(id) === request) this.subscriptions.delete(id);
+      if (this.subscriptions.get(id) !== request) return;
+      this.subscriptions.delete(id);
+      this.following.delete(id);
     };
     this.subscriptions.set(id, request);
     request.on('error', ended);
@@ -127,6 +137,8 @@ export class ClusterControl {
   }
 
   private async publishStates(): Promise<void> {
+    // Who is up and what is cut, every round: with every node down, this is what the page still hears.
+    this.events.publish({ type: 'cluster', t: this.now(), node: 0, ...this.facts() });
     await Promise.all(
       this.cluster.ids.map(async (id) => {
         if (!this.cluster.isRunning(id)) return;
@@ -158,7 +170,7 @@ export class ClusterControl {
         return this.json(res, 404, { error: 'not_found', message: `there is no route ${req.method} ${url.pathname}` });
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return this.json(res, 405, { error: 'method_not_allowed', message: 'the page is read with GET' });
-      this.file(res, url.pathname);
+      this.file(res, url.pathname, req.method);
     } catch (error) {
       const status = error instanceof ActError ? 400 : 500;
       this.json(res, status, { error: status === 400 ? 'bad_request' : 'internal', message: (error as Error).message });
@@ -174,18 +186,14 @@ export class ClusterControl {
 
   private facts(): object {
     return {
-      nodes: this.cluster.ids.map((id) => ({ id, http: this.cluster.endpoint(id), up: this.cluster.isRunning(id) })),
+      nodes: this.cluster.ids.map((id) => ({ id, http: this.cluster.endpoint(id), up: this.cluster.isRunning(id), followed: this.following.has(id) })),
       cuts: [...this.cuts].map((key) => key.split('-').map(Number)),
     };
   }
 
   /** A scenario action on the real processes. */
   private async act(action: Act): Promise<object> {
-    const node = (): number => {
-      const id = action['node'];
-      if (typeof id !== 'number' || !this.cluster.ids.includes(id)) throw new ActError(`node: expected one of ${this.cluster.ids.join(', ')}, got ${JSON.stringify(id)}`);
-      return id;
-    };
+    const node = (): number => this.nodeOf(action);
     switch (action.do) {
       case 'crash': {
         const id = node();
@@ -237,6 +245,7 @@ export class ClusterControl {
         return this.request(action);
       case 'snapshot': {
         const id = node();
+        if (!this.cluster.isRunning(id)) return { ok: false, detail: `S${id} is down` };
         const response = await sendRequest(`${this.cluster.endpoint(id)}/admin/snapshot`, { method: 'POST', timeoutMs: 5000 });
         return { ok: response.status < 300, status: response.status, node: id, detail: jsonOf(response) };
       }
@@ -250,6 +259,12 @@ export class ClusterControl {
       default:
         throw new ActError(`do: expected crash, restart, partition, cut, mend, heal, put, get, delete, enqueue, claim, ack, nack, snapshot or transfer, got ${JSON.stringify(action.do)}`);
     }
+  }
+
+  private nodeOf(action: Act): number {
+    const id = action['node'];
+    if (typeof id !== 'number' || !this.cluster.ids.includes(id)) throw new ActError(`node: expected one of ${this.cluster.ids.join(', ')}, got ${JSON.stringify(id)}`);
+    return id;
   }
 
   private setCuts(isCut: (from: number, to: number) => boolean): void {
@@ -293,8 +308,10 @@ export class ClusterControl {
         [path, init] = [`/queues/${text('queue')}/tasks/${task as number}/${action.do}`, { method: 'POST', body: JSON.stringify(typeof action['worker'] === 'string' ? { worker: action['worker'] } : {}) }];
       }
     }
+    if (action['node'] !== undefined && action['node'] !== 'leader') this.nodeOf(action);
     const target = typeof action['node'] === 'number' ? (action['node'] as number) : await this.leader();
     if (target === null) return { ok: false, detail: 'there is no leader now' };
+    if (!this.cluster.isRunning(target)) return { ok: false, detail: `S${target} is down` };
     let url = `${this.cluster.endpoint(target)}${path}`;
     for (let hop = 0; hop < 3; hop++) {
       const response = await sendRequest(url, { ...init, timeoutMs: 5000 });
@@ -317,7 +334,7 @@ export class ClusterControl {
     return null;
   }
 
-  private file(res: ServerResponse, pathname: string): void {
+  private file(res: ServerResponse, pathname: string, method: string): void {
     const root = this.options.staticDir;
     let decoded: string;
     try {
@@ -329,8 +346,19 @@ export class ClusterControl {
     let path = join(root, relative);
     if (!path.startsWith(root + sep) && path !== root) return this.json(res, 404, { error: 'not_found', message: 'no such file' });
     if (!existsSync(path) || statSync(path).isDirectory()) path = join(root, 'index.html');
-    res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-    createReadStream(path).pipe(res);
+    const stream = createReadStream(path);
+    stream.once('error', (error) => {
+      // Gone or unreadable meanwhile (a rebuild of dist/): say so, or cut a response already begun.
+      if (!res.headersSent) this.json(res, 404, { error: 'not_found', message: `cannot read ${relative || 'index.html'}: ${error.message}` });
+      else res.destroy();
+    });
+    stream.once('open', () => {
+      res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+      if (method === 'HEAD') {
+        stream.destroy();
+        res.end();
+      } else stream.pipe(res);
+    });
   }
 
   private json(res: ServerResponse, status: number, body: object): void {

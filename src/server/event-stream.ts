@@ -52,7 +52,9 @@ export class EventStream {
   open(req: IncomingMessage, res: ServerResponse, first: readonly object[]): string | null {
     if (this.viewers.size >= this.viewersMax) return `${this.options.name} already streams to ${this.viewersMax} viewers, its most`;
     const viewer: Viewer = { res, address: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}` };
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'access-control-allow-origin': '*' });
+    // No CORS header: a web page elsewhere must not read a node's client values (its readers are the control
+    // server, same-origin pages and tools).
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     req.socket.setNoDelay(true);
     this.viewers.add(viewer);
     this.options.onViewers?.(this.viewers.size);

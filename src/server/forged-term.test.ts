@@ -124,7 +124,7 @@ describe('a term past TERM_MAX on disk', () => {
     const peers = [{ id: 1, raft: { host: '127.0.0.1', port: raft! }, http: { host: '127.0.0.1', port: http! } }];
     const node = new NodeHost({ id: 1, peers, dataDir, cluster: 'disk', logger: SILENT_LOGGER });
     await expect(node.start()).rejects.toThrow(
-      `S1's data directory ${dataDir} holds term ${Number.MAX_SAFE_INTEGER}, above the highest term a node takes (2^48): it was damaged or written by a forged message. Move that directory away to start this node empty (it then catches up from the others), or restore it from a backup.`,
+      `S1's data directory ${dataDir} holds term ${Number.MAX_SAFE_INTEGER}, above the highest term a node takes (2^48): it was damaged or written by a forged message. Restore it from a backup; or remove this server from the cluster, move the directory away, and add it back as a new server (its vote and log are gone, so it must not rejoin as the member it was).`,
     );
   });
 });

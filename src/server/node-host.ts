@@ -193,6 +193,8 @@ export class NodeHost {
   /** Hear every trace event of this node as it happens (SPEC §9's `/events`): `t` is ms since the process began. */
   readonly traceListeners = new Set<(event: NodeTraceEvent) => void>();
   private readonly startedAtMs = wallClockMs();
+  /** Whether peers prove the shared secret (then a far-ahead term is trusted). */
+  private readonly authenticated: boolean;
   private messagesSent = 0;
 
   constructor(private readonly options: NodeHostOptions) {
@@ -212,6 +214,7 @@ export class NodeHost {
     };
     this.snapshotEveryEntries = options.snapshotEveryEntries ?? SNAPSHOT_EVERY_ENTRIES_DEFAULT;
     this.requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
+    this.authenticated = options.secret !== undefined && options.secret !== null;
   }
 
   /** Milliseconds since this node's process began (the trace's clock). */
@@ -251,7 +254,7 @@ export class NodeHost {
       await storage.close();
       throw new Error(
         `S${this.id}'s data directory ${this.options.dataDir} holds term ${stored.hardState.term}, above the highest term a node takes (2^48): ` +
-          'it was damaged or written by a forged message. Move that directory away to start this node empty (it then catches up from the others), or restore it from a backup.',
+          'it was damaged or written by a forged message. Restore it from a backup; or remove this server from the cluster, move the directory away, and add it back as a new server (its vote and log are gone, so it must not rejoin as the member it was).',
       );
     }
     const self = this.peersById.get(this.id)!;
@@ -455,10 +458,11 @@ export class NodeHost {
 
   private deliver(message: Message): void {
     if (this.state !== 'running') return;
-    // A term far ahead of ours is not an election we missed but a forged or corrupt message: taking it would
-    // spend the term space (TERM_MAX) and persist the damage. Refused and logged.
+    // Without a shared secret, anyone can speak as a peer: a term far ahead of ours is then not an election we
+    // missed but a forged message, and taking it would spend the term space (TERM_MAX). Refused and logged.
+    // Authenticated peers are trusted: a server restored from an old backup must be able to catch up.
     const term = this.running.raft.term;
-    if (message.term > term + TERM_JUMP_MAX) {
+    if (!this.authenticated && message.term > term + TERM_JUMP_MAX) {
       this.counters.absurdTermsRefused++;
       this.logger.warn(`S${this.id} refused a ${message.type} from S${message.from} with term ${message.term}: ${message.term - term} terms ahead of its own ${term} (the most it takes is ${TERM_JUMP_MAX})`, {
         reason: 'absurd-term',
