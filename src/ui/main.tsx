@@ -32,8 +32,17 @@ declare global {
 
 window.raftPlayground = {
   result: async () => {
-    await usePlayground.getState().settle();
-    return (await liveCluster()?.result()) ?? null;
+    for (;;) {
+      await usePlayground.getState().settle();
+      const cluster = liveCluster();
+      if (!cluster) return null; // starting: there is no run yet
+      try {
+        return await cluster.result();
+      } catch (error) {
+        // Replaced meanwhile (an import, a Reset): its workers stopped under the call. Ask the run now showing.
+        if (liveCluster() === cluster) throw error;
+      }
+    }
   },
   exportScenario: () => usePlayground.getState().exportScenario(),
   nowMs: () => liveCluster()?.nowMs ?? 0,
