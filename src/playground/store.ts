@@ -6,6 +6,7 @@ import type { NodeId } from '../core/types.ts';
 import { explainEvent } from '../sim/explain.ts';
 import { formatScenario, parseScenarioText, type Scenario, type SimConfig } from '../sim/scenario.ts';
 import type { Timeline } from '../sim/timeline.ts';
+import type { TraceEvent } from '../sim/trace.ts';
 import { AttachedCluster } from './attached-cluster.ts';
 import { LiveCluster, type Action, type LiveLink, type LiveNode, type LiveView } from './live-cluster.ts';
 
@@ -249,7 +250,11 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
   /** Numbers the launches: a start that finishes after a newer one began is thrown away. */
   let launches = 0;
 
-  const launch = async (options: StartOptions, fastForwardTo?: number) => {
+  /**
+   * Stop the run showing, simulated or real, and clear what the page drew of it, for a new one; returns the new
+   * launch's number.
+   */
+  const stopRunning = (): number => {
     const mine = ++launches;
     cancelAnimationFrame(frame);
     cluster?.dispose();
@@ -258,17 +263,21 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     attached = null;
     lastWall = null;
     narrate.length = 0;
+    set({ status: 'starting', error: null, view: null, panelView: null, history: [], narration: [], selection: null, scrubMs: null, clockMs: 0 });
+    return mine;
+  };
+
+  /** Narrate each trace event of launch `mine`, unless a newer launch began since. */
+  const narrateFor = (mine: number) => (event: TraceEvent) => {
+    if (launches !== mine) return;
+    const text = explainEvent(event);
+    if (text !== null) narrate.push({ seq: narrated++, t: event.t, node: event.node, text });
+  };
+
+  const launch = async (options: StartOptions, fastForwardTo?: number) => {
+    const mine = stopRunning();
     const scenario = options.scenario;
     set({
-      status: 'starting',
-      error: null,
-      view: null,
-      panelView: null,
-      history: [],
-      narration: [],
-      selection: null,
-      scrubMs: null,
-      clockMs: 0,
       seed: scenario?.seed ?? options.seed,
       nodes: scenario?.nodes ?? options.nodes,
       description: scenario?.description ?? null,
@@ -283,11 +292,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
         config: scenario?.config ?? options.config ?? {},
         actions: scenario?.actions ?? [],
         ...(scenario?.description ? { description: scenario.description } : {}),
-        onTrace: (event) => {
-          if (launches !== mine) return;
-          const text = explainEvent(event);
-          if (text !== null) narrate.push({ seq: narrated++, t: event.t, node: event.node, text });
-        },
+        onTrace: narrateFor(mine),
       });
       if (launches !== mine) {
         started.dispose();
@@ -373,24 +378,10 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
     start: (options) => launch(options, options.fastForwardTo),
 
     async attach(base, token) {
-      const mine = ++launches;
-      cancelAnimationFrame(frame);
-      cluster?.dispose();
-      cluster = null;
-      attached?.dispose();
-      attached = null;
-      narrate.length = 0;
-      set({ status: 'starting', error: null, view: null, panelView: null, history: [], narration: [], selection: null, scrubMs: null, clockMs: 0, paused: false, stopAtMs: null, real: base, description: null });
+      const mine = stopRunning();
+      set({ paused: false, stopAtMs: null, real: base, description: null });
       try {
-        const connected = await AttachedCluster.connect(
-          base,
-          token,
-          (event) => {
-            const text = explainEvent(event);
-            if (text !== null) narrate.push({ seq: narrated++, t: event.t, node: event.node, text });
-          },
-          (problem) => set({ notice: problem }),
-        );
+        const connected = await AttachedCluster.connect(base, token, narrateFor(mine), (problem) => set({ notice: problem }));
         if (launches !== mine) return connected.dispose();
         attached = connected;
         set({ status: 'running', nodes: connected.nodeCount });

@@ -461,8 +461,8 @@ export class NodeHost {
     // Without a shared secret, anyone can speak as a peer: a term far ahead of ours is then not an election we
     // missed but a forged message, and taking it would spend the term space (TERM_MAX). Refused and logged.
     // Authenticated peers are trusted: a server restored from an old backup must be able to catch up.
-    const term = this.running.raft.term;
-    if (!this.authenticated && message.term > term + TERM_JUMP_MAX) {
+    if (!this.authenticated && message.term > this.running.raft.term + TERM_JUMP_MAX) {
+      const term = this.running.raft.term;
       this.counters.absurdTermsRefused++;
       this.logger.warn(`S${this.id} refused a ${message.type} from S${message.from} with term ${message.term}: ${message.term - term} terms ahead of its own ${term} (the most it takes is ${TERM_JUMP_MAX})`, {
         reason: 'absurd-term',

@@ -14,8 +14,6 @@ import type { TraceEvent } from './trace.ts';
 export interface FuzzSettings {
   readonly nodes: number;
   readonly config: SimConfig;
-  /** Small chunks split a snapshot into many InstallSnapshot messages. */
-  readonly snapshotChunkBytes: number;
   /** Add and remove servers during the faulty phase, keeping 3 to 7 voters (thesis §4). */
   readonly membershipChurn: boolean;
   readonly faultyMs: number;
@@ -73,11 +71,11 @@ export function drawSettings(seed: number, nodes?: number): FuzzSettings {
   };
   // Drawn in this order, so that each seed keeps the run it always had.
   const nodeCount = nodes ?? random.pick([1, 2, 3, 3, 4, 5, 5, 5, 6, 7, 7, 9]);
+  // Small chunks split a snapshot into many InstallSnapshot messages.
   const snapshotChunkBytes = random.pick([8, 64, 1024]);
   return {
     nodes: nodeCount,
     config: { ...config, snapshotChunkBytes },
-    snapshotChunkBytes,
     membershipChurn: random.chance(0.25),
     faultyMs: random.intBetween(2000, 5000),
     faultEveryMs: random.intBetween(50, 400),
@@ -110,7 +108,6 @@ export function fuzzRun(seed: number, options: FuzzRunOptions = {}): FuzzOutcome
     seed,
     nodes: settings.nodes,
     config: settings.config,
-    tuning: { snapshotChunkBytes: settings.snapshotChunkBytes },
   });
   const random = new SeededRandom(seed).fork(0xfa17);
 

@@ -17,7 +17,7 @@ export function convergenceBoundMs(sim: Simulation): number {
   const longestLog = Math.max(...sim.nodes.map((n) => n.storage.lastIndex()));
   // A follower may need the largest snapshot first, in chunks, a window of them per round trip.
   const snapshotBytes = Math.max(0, ...sim.nodes.map((n) => n.storage.snapshot?.data.length ?? 0));
-  const bytesPerRoundTrip = sim.tuningValue('snapshotChunkBytes') * sim.tuningValue('snapshotChunksInflightMax');
+  const bytesPerRoundTrip = sim.config.snapshotChunkBytes * sim.tuningValue('snapshotChunksInflightMax');
   const snapshotMs = Math.ceil(snapshotBytes / bytesPerRoundTrip) * roundTripMs;
   return elections + 2 * (Math.ceil(longestLog / perRoundTrip) * roundTripMs + snapshotMs) + 2000;
 }

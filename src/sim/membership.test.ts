@@ -476,17 +476,26 @@ describe('membership: a removed server that is still connected', () => {
   });
 });
 
+/**
+ * Five servers; one follower is cut off and removed while away, and the rest agree on the change. `guard`: PreVote
+ * and CheckQuorum on.
+ */
+function removeCutOffFollower(seed: number, guard: boolean, trace: TraceEvent[]) {
+  const sim = new Simulation({ seed, nodes: 5, config: { preVote: guard, checkQuorum: guard }, onTrace: recordAll(trace) });
+  const all = ids(sim);
+  const leader = awaitLeader(sim, all, ELECTION_BOUND_MS);
+  const removed = all.find((id) => id !== leader)!;
+  const members = all.filter((id) => id !== removed);
+  sim.network.partition([[removed]], all);
+  expect(sim.removeServer(removed)).toBeUndefined();
+  expect(waitFor(sim, () => convergenceProblem(sim) === null, 1000), status(sim)).toBe(true); // committed without it
+  return { sim, all, leader, removed, members };
+}
+
 describe('membership: a removed server that was behind', () => {
   it('cut off while removed and back within ten election timeouts, it is still sent its removal and stops (with PreVote and CheckQuorum on, so no term moves meanwhile)', () => {
     const trace: TraceEvent[] = [];
-    const sim = new Simulation({ seed: 406, nodes: 5, config: { preVote: true, checkQuorum: true }, onTrace: recordAll(trace) });
-    const all = ids(sim);
-    const leader = awaitLeader(sim, all, ELECTION_BOUND_MS);
-    const removed = all.find((id) => id !== leader)!;
-    const members = all.filter((id) => id !== removed);
-    sim.network.partition([[removed]], all);
-    expect(sim.removeServer(removed)).toBeUndefined();
-    expect(waitFor(sim, () => convergenceProblem(sim) === null, 1000), status(sim)).toBe(true); // committed without it
+    const { sim, leader, removed, members } = removeCutOffFollower(406, true, trace);
     sim.runUntil(sim.now + 1000);
     expect(raft(sim, removed).config.voters).toContain(removed); // it has not heard yet
     sim.network.heal();
@@ -508,14 +517,7 @@ describe('membership: a removed server that never heard of its removal', () => {
    */
   function removeWhileAway(seed: number, guard: boolean) {
     const trace: TraceEvent[] = [];
-    const sim = new Simulation({ seed, nodes: 5, config: { preVote: guard, checkQuorum: guard }, onTrace: recordAll(trace) });
-    const all = ids(sim);
-    const leader = awaitLeader(sim, all, ELECTION_BOUND_MS);
-    const removed = all.find((id) => id !== leader)!;
-    const members = all.filter((id) => id !== removed);
-    sim.network.partition([[removed]], all);
-    expect(sim.removeServer(removed)).toBeUndefined();
-    expect(waitFor(sim, () => convergenceProblem(sim) === null, 1000), status(sim)).toBe(true);
+    const { sim, leader, removed, members } = removeCutOffFollower(seed, guard, trace);
     expect(sorted(leaderConfig(sim).voters)).toEqual(members);
     sim.runUntil(sim.now + AWAY_MS);
     const term = raft(sim, leader).term;

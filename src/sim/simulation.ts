@@ -26,7 +26,7 @@ import { TraceRecorder, type ClientOp, type SimEventBody, type TraceListener } f
 /** Bounds that scenarios do not set (batching and pipelining are in SimConfig). */
 export type RaftTuning = Pick<
   RaftOptions,
-  'bytesPerMessageMax' | 'uncommittedEntriesMax' | 'applyBatchMax' | 'snapshotChunkBytes' | 'snapshotChunksInflightMax'
+  'bytesPerMessageMax' | 'uncommittedEntriesMax' | 'applyBatchMax' | 'snapshotChunksInflightMax'
 >;
 
 /** The actions that act on one node (a missing `node` means the leader). */
@@ -808,9 +808,7 @@ export class Simulation {
     return { ...view, log: node.storage };
   }
 
-  /** A bound scenarios do not set, as tuned or by default; the snapshot chunk size a scenario may set. */
   tuningValue<K extends keyof RaftTuning>(key: K): RaftTuning[K] {
-    if (key === 'snapshotChunkBytes' && this.tuning.snapshotChunkBytes === undefined) return this.config.snapshotChunkBytes as RaftTuning[K];
     return this.tuning[key] ?? DEFAULT_RAFT_OPTIONS[key];
   }
 
@@ -843,7 +841,7 @@ export class Simulation {
       readMode: c.readMode === 'lease' ? 'lease' : 'read-index',
       clockDriftBound: c.clockDriftBound,
       readRequestsMax: DEFAULT_RAFT_OPTIONS.readRequestsMax,
-      snapshotChunkBytes: this.tuningValue('snapshotChunkBytes'),
+      snapshotChunkBytes: c.snapshotChunkBytes,
       snapshotChunksInflightMax: this.tuningValue('snapshotChunksInflightMax'),
       unsafe,
     };

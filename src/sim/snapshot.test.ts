@@ -196,8 +196,8 @@ describe('3D snapshots: InstallSnapshot', () => {
     const sim = new Simulation({
       seed: 302,
       nodes: 3,
-      config: { snapshotEveryEntries: 10, latencyMs: [10, 10] },
-      tuning: { snapshotChunkBytes: CHUNK, snapshotChunksInflightMax: 2 },
+      config: { snapshotEveryEntries: 10, latencyMs: [10, 10], snapshotChunkBytes: CHUNK },
+      tuning: { snapshotChunksInflightMax: 2 },
       onTrace: recordAll(trace),
     });
     const all = ids(sim);
@@ -317,8 +317,8 @@ describe('3D snapshots: InstallSnapshot', () => {
       const sim = new Simulation({
         seed,
         nodes: 5,
-        config: { snapshotEveryEntries: 8, lossRatio: 0.1, duplicateRatio: 0.1, latencyMs: [1, 40] },
-        tuning: { snapshotChunkBytes: 32, snapshotChunksInflightMax: 3 },
+        config: { snapshotEveryEntries: 8, lossRatio: 0.1, duplicateRatio: 0.1, latencyMs: [1, 40], snapshotChunkBytes: 32 },
+        tuning: { snapshotChunksInflightMax: 3 },
         onTrace: recordAll(trace),
       });
       const all = ids(sim);
@@ -384,8 +384,8 @@ describe('3D snapshots: crashes during a transfer', () => {
     const sim = new Simulation({
       seed,
       nodes: 3,
-      config: { snapshotEveryEntries: 10 },
-      tuning: { snapshotChunkBytes: 32, snapshotChunksInflightMax: 2 },
+      config: { snapshotEveryEntries: 10, snapshotChunkBytes: 32 },
+      tuning: { snapshotChunksInflightMax: 2 },
       onTrace: recordAll(trace),
     });
     const all = ids(sim);

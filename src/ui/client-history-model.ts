@@ -117,7 +117,8 @@ export function linearizationPoints(result: KvCheckResult): Map<KvOperation, num
   return points;
 }
 
-function isRefused(operation: KvOperation): boolean {
+/** Answered with an error other than not-found or mismatch: it took no effect. */
+export function isRefused(operation: KvOperation): boolean {
   const result = operation.result;
   return operation.returnMs !== Infinity && result?.ok === false && result.error !== 'not_found' && result.error !== 'cas_mismatch';
 }
@@ -138,7 +139,7 @@ function answerText(operation: KvOperation): string {
   const result = operation.result;
   if (operation.returnMs === Infinity) return ' → no answer';
   if (!result) return '';
-  if (result.ok === false && result.error !== 'not_found' && result.error !== 'cas_mismatch') return ` → refused (${result.error})`;
+  if (isRefused(operation)) return ` → refused (${result.error})`;
   if (operation.op === 'get') return ` → ${result.error === 'not_found' || result.value === null || result.value === undefined ? 'absent' : String(result.value)}`;
   if (operation.op === 'cas') return result.ok ? ' → swapped' : ' → mismatch';
   return ' → ok';

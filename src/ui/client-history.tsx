@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'react';
 import { currentTimeline, shownClock, usePlayground } from '../playground/store.ts';
 import type { KvCheckResult } from '../check/kv-linearizability.ts';
 import { historyFile, kvHistory, type HistoryOperation } from '../sim/timeline.ts';
-import { checkHistory, historyPicture, type HistoryBar, type HistoryPicture } from './client-history-model.ts';
+import { checkHistory, historyPicture, isRefused, type HistoryBar, type HistoryPicture } from './client-history-model.ts';
 import { downloadText } from './controls.tsx';
 import { usePresentation } from './legibility.ts';
 import { useBoxSize } from './use-box-size.ts';
@@ -114,7 +114,7 @@ function Bar({ bar, top, x, endMs }: { readonly bar: HistoryBar; readonly top: n
   const open = op.returnMs === Infinity;
   const x0 = x(op.callMs);
   const x1 = Math.max(x0 + 3, x(open ? endMs : op.returnMs));
-  const refused = !open && op.result?.ok === false && op.result.error !== 'not_found' && op.result.error !== 'cas_mismatch';
+  const refused = isRefused(op);
   const className = `operation${bar.offending ? ' is-offending' : ''}${bar.culprit ? ' is-culprit' : ''}${open ? ' is-open' : ''}${refused ? ' is-refused' : ''}`;
   const when = open ? `called at ${ms(op.callMs)}, no answer` : `${ms(op.callMs)} to ${ms(op.returnMs)}`;
   return (

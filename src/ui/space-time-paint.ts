@@ -174,10 +174,11 @@ function normal(x1: number, y1: number, x2: number, y2: number, by: number): [nu
   return [(-(y2 - y1) / length) * by, ((x2 - x1) / length) * by];
 }
 
-/** The page's colours, as its stylesheets resolve them now (light or dark theme). */
-export function pagePalette(element: Element): Palette {
-  // Reading styles makes the browser work them out: once per theme and type size, not every frame.
-  const key = `${document.documentElement.dataset['theme'] ?? ''}:${getComputedStyle(document.documentElement).fontSize}`;
+/**
+ * The page's colours and type sizes, as its stylesheets resolve them. Reading styles makes the browser work them
+ * out, so they are read again only when `key` (what they depend on: the theme, presentation mode) changes.
+ */
+export function pagePalette(element: Element, key: string): Palette {
   if (cachedPalette?.key !== key) cachedPalette = { key, palette: readPalette(element) };
   return cachedPalette.palette;
 }

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { currentTimeline, shownClock, usePlayground } from '../playground/store.ts';
 import { downloadText } from './controls.tsx';
+import { usePresentation } from './legibility.ts';
 import { useBoxSize } from './use-box-size.ts';
 import { hitTest, layoutSpaceTime, type SpaceTimeHit, type SpaceTimeScene } from './space-time-model.ts';
 import { canvasPen, pagePalette, paintScene, svgPen } from './space-time-paint.ts';
@@ -52,8 +53,8 @@ export function SpaceTime() {
       const state = usePlayground.getState();
       const cursorMs = Math.max(0, shownClock(state));
       const timeline = source.timeline;
-      const theme = document.documentElement.dataset['theme'] ?? '';
-      const key = `${source.key}:${timeline.version}:${cursorMs}:${span}:${fold}:${size.width}:${height}:${theme}:${focused}`;
+      const style = styleKey();
+      const key = `${source.key}:${timeline.version}:${cursorMs}:${span}:${fold}:${size.width}:${height}:${style}:${focused}`;
       if (key === lastKey) return;
       lastKey = key;
       // Early in a run the window starts at 0 rather than show time before it.
@@ -66,7 +67,7 @@ export function SpaceTime() {
       }
       const ctx = canvas.getContext('2d')!;
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-      const palette = pagePalette(canvas);
+      const palette = pagePalette(canvas, style);
       paintScene(canvasPen(ctx, palette.font), scene, palette, focused);
       drawn = scene;
       canvas.dataset['cursorMs'] = String(Math.floor(cursorMs));
@@ -110,7 +111,7 @@ export function SpaceTime() {
   const exportSvg = () => {
     const canvas = canvasRef.current;
     if (!drawn || !canvas) return;
-    const palette = pagePalette(canvas);
+    const palette = pagePalette(canvas, styleKey());
     const pen = svgPen(drawn.window.width, drawn.window.height, palette.font);
     paintScene(pen, drawn, palette);
     downloadText(new Blob([pen.svg()], { type: 'image/svg+xml' }), `space-time-${Math.floor(drawn.window.cursorMs)}ms.svg`);
@@ -126,7 +127,7 @@ export function SpaceTime() {
     picture.height = scene.window.height * 2;
     const ctx = picture.getContext('2d')!;
     ctx.scale(2, 2);
-    const palette = pagePalette(canvas);
+    const palette = pagePalette(canvas, styleKey());
     paintScene(canvasPen(ctx, palette.font), scene, palette);
     picture.toBlob((blob) => blob && downloadText(blob, `space-time-${Math.floor(scene.window.cursorMs)}ms.png`), 'image/png');
   };
@@ -177,6 +178,11 @@ export function SpaceTime() {
       </p>
     </div>
   );
+}
+
+/** What the drawing's colours and type sizes depend on: the theme, presentation mode, the window (rem follows it). */
+function styleKey(): string {
+  return `${document.documentElement.dataset['theme'] ?? ''}:${usePresentation.getState().presenting}:${innerWidth}x${innerHeight}`;
 }
 
 function SpaceTimeLegend() {
