@@ -203,6 +203,22 @@ test('a shared link replays the same run and pauses where the file ends, in the 
   await saveScreenshot('shared-link');
 });
 
+test('a run on a sub-millisecond clock with a slow disk plays, steps and exports in whole milliseconds, as the CLI replays it', async ({ page }) => {
+  const text = JSON.stringify({ version: 1, seed: 3, nodes: 5, config: { subMillisecond: true, diskLatencyMs: [2, 5] }, actions: [], runUntilMs: 1500 });
+  const expected = runScenario(parseScenarioText(text));
+  await page.goto(`/?speed=5#scenario=${encodeScenarioLink(text)}`);
+  await expect(page.getByTestId('clock')).toHaveAttribute('data-ms', '1500', { timeout: SETTLE_MS * 2 });
+  expect((await page.evaluate(() => window.raftPlayground.result()))!.traceHash).toBe(expected.traceHash);
+  for (let i = 0; i < 3; i++) await stepOnce(page);
+  const stepped = await page.evaluate(() => window.raftPlayground.nowMs());
+  expect(Number.isInteger(stepped)).toBe(true);
+  await put(page, 'x', '1');
+  await expect.poll(() => page.evaluate(() => window.raftPlayground.nowMs())).toBe(stepped + 1);
+  const exported = parseScenarioText(await page.evaluate(() => window.raftPlayground.exportScenario()));
+  expect(exported.actions.map((a) => [a.do, a.atMs])).toEqual([['put', stepped + 1]]);
+  expect(runScenario(exported).traceHash).toBe((await page.evaluate(() => window.raftPlayground.result()))!.traceHash);
+});
+
 test('a malformed shared link gets one sentence naming the field, and the playground still runs', async ({ page }) => {
   const broken = JSON.stringify({ version: 1, seed: 1, nodes: 5, actions: [{ atMs: 5, do: 'crash', node: 7 }], runUntilMs: 100 });
   await page.goto(`/?seed=1&speed=1#scenario=${encodeScenarioLink(broken)}`);

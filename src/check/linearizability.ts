@@ -570,8 +570,9 @@ export function describeTimed<State, Input, Output>(model: Model<State, Input, O
   return `${model.describeOperation(op)}  (client ${op.client}, ${when})`;
 }
 
+/** A time for people: whole milliseconds as they are, a sub-millisecond clock's times to a microsecond. */
 export function formatMs(ms: number): string {
-  return Number.isInteger(ms) ? String(ms) : ms.toFixed(1);
+  return String(Number(ms.toFixed(3)));
 }
 
 function validateOperation(operation: Operation<unknown, unknown>, path: string): void {

@@ -5,7 +5,7 @@ import { checkKvHistory, type KvOperation } from '../check/kv-linearizability.ts
 import { encodeEnvelope, decodeEnvelope, type ServiceCommand } from '../machines/envelope.ts';
 import { ReplicatedService } from '../machines/replicated-service.ts';
 import { ClientFleet } from '../sim/clients.ts';
-import { FIGURE16_RANGES, figure16Row, GIVE_UP_MS } from '../sim/figure16.ts';
+import { FIGURE16_RANGES, FIGURE16_SETUP, figure16Row, GIVE_UP_MS } from '../sim/figure16.ts';
 import { Simulation } from '../sim/simulation.ts';
 import { parseFlags, UsageError } from './args.ts';
 import { benchCluster } from './bench-cluster.ts';
@@ -140,13 +140,16 @@ async function benchCheck(): Promise<number> {
   return 0;
 }
 
+const span = ([min, max]: readonly [number, number]) => `${min}–${max}`;
+
 /** The paper's Figure 16, range by range: each row's median, p90, p99 and max beside what the paper states. */
 function benchFigure16(argv: readonly string[]): number {
   const flags = parseFlags([...argv], { trials: { kind: 'number' } });
   const trials = flags.trials ?? 1000;
   if (!Number.isInteger(trials) || trials < 1) throw new UsageError(`--trials expects a whole number of at least 1, got ${trials}.`);
   process.stdout.write(
-    `Figure 16 (§9.3): 5 servers, broadcast time about 15 ms, the leader crashed at a random phase of its heartbeat; ${trials} trials a range, ms without a leader ` +
+    `Figure 16 (§9.3): 5 servers; broadcast time about 15 ms (network ${span(FIGURE16_SETUP.latencyMs)} ms one way, disk ${span(FIGURE16_SETUP.diskLatencyMs)} ms a write, ` +
+      `answers leave once on disk); heartbeat every half minimum timeout, the leader crashed at a random phase of it; ${trials} trials a range, ms without a leader ` +
       `("no lead": trials with none within ${GIVE_UP_MS / 1000} s, counted at that)\n`,
   );
   process.stdout.write(`${'timeout'.padEnd(12)}${['median', 'mean', 'p90', 'p99', 'max', 'no lead'].map((h) => h.padStart(8)).join('')}   the paper\n`);

@@ -90,7 +90,7 @@ describe('raft-playground', () => {
     expect(seed).toBeDefined();
     const { code, stdout } = await cli('fuzz', '--seeds', '1', '--first', String(seed), '--unsafe', 'skip-vote-restriction');
     expect(code).toBe(1);
-    expect(stdout).toMatch(new RegExp(`^FAIL seed=${seed} invariant=LeaderCompleteness at t=\\d+ms: `, 'm'));
+    expect(stdout).toMatch(new RegExp(`^FAIL seed=${seed} invariant=LeaderCompleteness at t=[\\d.]+ms: `, 'm'));
     expect(stdout).toContain('last events:');
     expect(stdout).toContain(`replay: npx raft-playground fuzz --seeds 1 --first ${seed} --unsafe skip-vote-restriction`);
     const replay = await cli('fuzz', '--seeds', '1', '--first', String(seed), '--unsafe', 'skip-vote-restriction');

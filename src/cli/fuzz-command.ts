@@ -1,5 +1,6 @@
 // `raft-playground fuzz --seeds N [--first S] [--nodes K]`: random runs with faults, each checked after every
 // event; a failure prints the seed, the broken invariant, the last events and the command that replays it.
+import { formatMs } from '../check/linearizability.ts';
 import { fuzzRun, replayCommand, type FuzzOutcome, type FuzzRunOptions, type FuzzSettings } from '../sim/fuzz.ts';
 import { NODES_MAX } from '../sim/scenario.ts';
 import { formatTraceEvent } from '../sim/explain.ts';
@@ -79,7 +80,7 @@ export const fuzzCommand: Command = {
 
 function describeFailure(outcome: FuzzOutcome, replayFlags: string): string {
   const what = outcome.violation
-    ? `invariant=${outcome.violation.invariant} at t=${outcome.violation.t}ms: ${outcome.violation.message}`
+    ? `invariant=${outcome.violation.invariant} at t=${formatMs(outcome.violation.t)}ms: ${outcome.violation.message}`
     : `liveness: ${outcome.livenessProblem}`;
   const s = outcome.settings;
   return [

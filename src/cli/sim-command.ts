@@ -1,5 +1,6 @@
 // `raft-playground sim --scenario FILE [--json] [--trace OUT.ndjson]` (SPEC §2, §4).
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { formatMs } from '../check/linearizability.ts';
 import { parseScenarioText, ScenarioError } from '../sim/scenario.ts';
 import { runScenario } from '../sim/run-scenario.ts';
 import { traceEventToJson, type TraceEvent } from '../sim/trace.ts';
@@ -44,7 +45,7 @@ export const simCommand: Command = {
         result.violations.length === 0
           ? 'safety: no violations'
           : `safety: ${result.violations.length} violation(s)\n` +
-            result.violations.map((v) => `  t=${v.t}ms ${v.invariant}: ${v.message}`).join('\n'),
+            result.violations.map((v) => `  t=${formatMs(v.t)}ms ${v.invariant}: ${v.message}`).join('\n'),
       ];
       process.stdout.write(lines.join('\n') + '\n');
     }

@@ -12,7 +12,7 @@
 import { RaftLog } from './raft-log.ts';
 import { Progress } from './progress.ts';
 import { committedIndex, quorumSize, voteResult } from './quorum.ts';
-import type { Random } from './random.ts';
+import { timeBetween, type Random } from './random.ts';
 import {
   NONE,
   TERM_MAX,
@@ -81,6 +81,11 @@ export interface RaftOptions {
    * leader counts itself toward a commit only for what it has reported durable.
    */
   readonly reportsPersistence?: boolean;
+  /**
+   * The step of the election timer's draws: 1 ms (the default) or finer, down to FINE_TIME_STEP_MS. With whole
+   * milliseconds a narrow range such as 150–155 ms has six values, and ties make split votes common.
+   */
+  readonly timerStepMs?: number;
 }
 
 export interface UnsafeSwitches {
@@ -762,7 +767,7 @@ export class RaftNode {
 
   private resetElectionTimer(): void {
     const [min, max] = this.options.electionTimeoutMs;
-    this.electionTimeoutMs = this.random.intBetween(min, max);
+    this.electionTimeoutMs = timeBetween(this.random, min, max, this.options.timerStepMs ?? 1);
     this.electionDeadline = this.now + this.electionTimeoutMs;
   }
 

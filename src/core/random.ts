@@ -62,3 +62,17 @@ export class SeededRandom implements Random {
     return items[Math.floor(this.next() * items.length)]!;
   }
 }
+
+/**
+ * The step of a sub-millisecond clock: 1/1024 ms, a binary fraction, so that sums of times stay exact and a run
+ * is the same on every machine.
+ */
+export const FINE_TIME_STEP_MS = 1 / 1024;
+
+/**
+ * A time in [min, max] ms, in steps of `stepMs`. With whole milliseconds (step 1) it draws exactly what
+ * `intBetween(min, max)` draws, so runs from before sub-millisecond clocks keep their seeds.
+ */
+export function timeBetween(random: Random, min: number, max: number, stepMs: number): number {
+  return min + random.intBetween(0, Math.round((max - min) / stepMs)) * stepMs;
+}

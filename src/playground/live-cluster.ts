@@ -182,20 +182,17 @@ export class LiveCluster {
     const target = Math.floor(ms);
     while (this.sim.nextEventAt() <= target) {
       if (this.disposed) return false;
-      if (this.sim.nextEventAt() > this.sim.now && now() > wallDeadline) return false; // only between milliseconds
+      if (now() > wallDeadline && this.sim.nextEventAt() > Math.ceil(this.sim.now)) {
+        // Only between milliseconds, and at one (a sub-millisecond clock's events may have stopped inside it).
+        if (Math.ceil(this.sim.now) > this.sim.now) this.sim.runUntil(Math.ceil(this.sim.now));
+        return false;
+      }
       const window = this.sim.lookahead(target);
       if (window) await this.host.runWindow(this.sim, window);
       else await this.host.run(this.sim.nextWork()!);
     }
     if (target > this.sim.now) this.sim.runUntil(target);
     return true;
-  }
-
-  /** Move the clock to the next moment anything happens and run what happens then. False when nothing is pending. */
-  async step(): Promise<boolean> {
-    const next = this.sim.nextEventAt();
-    if (next === Infinity) return false;
-    return this.advanceTo(next);
   }
 
   /**
@@ -206,7 +203,7 @@ export class LiveCluster {
   act(action: Action, shownMs = 0): Promise<void> {
     // Inside `exclusive`: between two runs of events.
     return this.exclusive(async () => {
-      const atMs = Math.max(this.sim.now, Math.floor(shownMs)) + 1;
+      const atMs = Math.floor(Math.max(this.sim.now, shownMs)) + 1; // a scenario's times are whole milliseconds
       this.schedule({ ...action, atMs } as ScenarioAction);
       await this.runTo(atMs);
     });

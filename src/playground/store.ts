@@ -425,7 +425,7 @@ export const usePlayground = create<PlaygroundState>()((set, get) => {
       const before = current.sim.trace.count;
       let reached = get().clockMs;
       for (let moments = 0; moments < STEP_MOMENTS_MAX && current.sim.trace.count === before; moments++) {
-        const next = current.sim.nextEventAt();
+        const next = Math.ceil(current.sim.nextEventAt()); // the page's clock is whole milliseconds
         if (cluster !== current || next === Infinity) break;
         await current.advanceTo(next);
         reached = next;

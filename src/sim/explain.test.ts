@@ -273,6 +273,8 @@ describe('every action, done or skipped, is a sentence', () => {
     electionTimeoutMs: [[150, 300]],
     heartbeatMs: [50],
     latencyMs: [[10, 15]],
+    diskLatencyMs: [[0, 0], [2, 8]],
+    subMillisecond: [true, false],
     lossRatio: [0, 0.1],
     duplicateRatio: [0, 0.05],
     preVote: [true, false],

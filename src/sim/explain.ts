@@ -2,6 +2,7 @@
 // inspector and the CLI's failure reports all speak through this module. Every code the trace carries (a
 // reason, a phase, an action, a setting) has its words in one of the typed records below, written
 // `satisfies Record<Code, …>`: a new code without words does not compile, and explain.test.ts words each one.
+import { formatMs } from '../check/linearizability.ts';
 import type { AppendReason, NodeId, RoleReason, TransferPhase, VoteReason } from '../core/types.ts';
 import type { ActionName, NodeRef, ReadMode, ScenarioAction, SimConfig } from './scenario.ts';
 import type { ClientLostReason, ClientOp, DropReason, RefusalReason, TraceEvent } from './trace.ts';
@@ -228,6 +229,8 @@ export const SETTING_WORDS: { readonly [K in keyof SimConfig]: (value: SimConfig
   electionTimeoutMs: ([min, max]) => `the election timeout is ${min}–${max} ms`,
   heartbeatMs: (ms) => `the leader sends heartbeats every ${ms} ms`,
   latencyMs: ([min, max]) => `a message takes ${min}–${max} ms to arrive`,
+  diskLatencyMs: ([min, max]) => (max === 0 ? 'a write to disk takes no time' : `a write to disk takes ${min}–${max} ms, and what a server sends after it waits for it`),
+  subMillisecond: (on) => (on ? 'timers and delays run in steps finer than a millisecond' : 'timers and delays are whole milliseconds'),
   lossRatio: (ratio) => `the network loses ${percent(ratio)} of messages`,
   duplicateRatio: (ratio) => `the network delivers ${percent(ratio)} of messages twice`,
   preVote: (on) => `pre-vote is ${on ? 'on' : 'off'} (thesis §9.6)`,
@@ -442,11 +445,11 @@ export function explainMessageReason(
 
 /** A compact line for terminals: time, node, and the explanation (or the raw event). */
 export function formatTraceEvent(event: TraceEvent): string {
-  const time = `t=${event.t}ms`.padEnd(10);
+  const time = `t=${formatMs(event.t)}ms`.padEnd(10);
   const sentence = explainEvent(event);
   if (sentence !== null) return `${time} ${sentence}`;
   if (event.type === 'send') {
-    return `${time} ${S(event.message.from)} -> ${S(event.message.to)} ${event.message.type} term ${event.message.term} (#${event.id}, arrives t=${event.deliverAt}ms)`;
+    return `${time} ${S(event.message.from)} -> ${S(event.message.to)} ${event.message.type} term ${event.message.term} (#${event.id}, arrives t=${formatMs(event.deliverAt)}ms)`;
   }
   if (event.type === 'deliver') return `${time} ${S(event.from)} -> ${S(event.node)} ${event.messageType} delivered (#${event.id})`;
   if (event.type === 'apply') return `${time} S${event.node} applied entries ${event.firstIndex}..${event.lastIndex}`;

@@ -51,7 +51,7 @@ export function drawSettings(seed: number, nodes?: number): FuzzSettings {
   const random = new SeededRandom(seed).fork(0xf022);
   const electionMin = random.pick([100, 150, 200, 300]);
   const latencyMin = random.intBetween(1, 20);
-  const config: Omit<SimConfig, 'snapshotChunkBytes'> = {
+  const config: Omit<SimConfig, 'snapshotChunkBytes' | 'diskLatencyMs' | 'subMillisecond'> = {
     electionTimeoutMs: [electionMin, electionMin * 2],
     heartbeatMs: Math.max(10, Math.floor(electionMin / random.intBetween(3, 6))),
     latencyMs: [latencyMin, latencyMin + random.intBetween(0, 30)],
@@ -73,9 +73,13 @@ export function drawSettings(seed: number, nodes?: number): FuzzSettings {
   const nodeCount = nodes ?? random.pick([1, 2, 3, 3, 4, 5, 5, 5, 6, 7, 7, 9]);
   // Small chunks split a snapshot into many InstallSnapshot messages.
   const snapshotChunkBytes = random.pick([8, 64, 1024]);
+  // A slow disk holds back what follows each write; a fine clock breaks the ties of whole milliseconds.
+  const diskMin = random.chance(0.6) ? 0 : random.intBetween(0, 10);
+  const diskLatencyMs: [number, number] = [diskMin, diskMin === 0 ? 0 : diskMin + random.intBetween(0, 10)];
+  const subMillisecond = random.chance(0.3);
   return {
     nodes: nodeCount,
-    config: { ...config, snapshotChunkBytes },
+    config: { ...config, snapshotChunkBytes, diskLatencyMs, subMillisecond },
     membershipChurn: random.chance(0.25),
     faultyMs: random.intBetween(2000, 5000),
     faultEveryMs: random.intBetween(50, 400),

@@ -20,11 +20,11 @@ export function localTimeAt(clock: NodeClock, at: number): number {
   return rate === 1 && globalAtOrigin === localAtOrigin ? at : localAtOrigin + (at - globalAtOrigin) * rate;
 }
 
-/** The virtual millisecond at which the clock reads `local` (rounded up: time is whole milliseconds). */
-export function globalTimeOf(clock: NodeClock, local: number): number {
+/** The virtual time at which the clock reads `local`, rounded up to the simulation's step (1 ms, or finer). */
+export function globalTimeOf(clock: NodeClock, local: number, stepMs: number): number {
   const { rate, globalAtOrigin, localAtOrigin } = clock;
   if (rate === 1 && globalAtOrigin === localAtOrigin) return local;
-  return Math.ceil(globalAtOrigin + (local - localAtOrigin) / rate);
+  return Math.ceil((globalAtOrigin + (local - localAtOrigin) / rate) / stepMs) * stepMs;
 }
 
 /** A queued event that gives a node an input, in the queue's order. */
@@ -40,6 +40,8 @@ export interface NodeWindow {
   /** When its pending timer really fires (Simulation's `timerAt`): a timer event at another time is superseded. */
   readonly timerAt: number;
   readonly clock: NodeClock;
+  /** The simulation's time step (globalTimeOf). */
+  readonly timeStepMs: number;
 }
 
 export interface Window {
@@ -84,7 +86,7 @@ export function planNodeWindow(window: NodeWindow, endMs: number, handle: (input
     const input: ReplicaInput = entry.kind === 'message' ? { kind: 'message', message: entry.message } : { kind: 'tick' };
     const output = handle(input, nowMs);
     planned.push(entry.kind === 'message' ? { message: entry.id, nowMs, output } : { nowMs, output });
-    const armAt = Math.max(globalTimeOf(window.clock, output.deadlineMs), entry.at);
+    const armAt = Math.max(globalTimeOf(window.clock, output.deadlineMs, window.timeStepMs), entry.at);
     if (armAt < timerAt) {
       timerAt = armAt;
       pending.push({ entry: { at: armAt, kind: 'timer' }, order: order++ });

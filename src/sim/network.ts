@@ -1,13 +1,15 @@
 // The packet simulator: per-link latency ranges, loss, duplication, reordering (random delays overtake one
 // another), one-way cuts and partitions. Every decision draws from the network's own seeded stream.
 import type { NodeId } from '../core/types.ts';
-import type { SeededRandom } from '../core/random.ts';
+import { timeBetween, type SeededRandom } from '../core/random.ts';
 import type { DropReason } from './trace.ts';
 
 export interface LinkSettings {
   latencyMs: readonly [number, number];
   lossRatio: number;
   duplicateRatio: number;
+  /** Delays are drawn in steps of this: 1 ms, or FINE_TIME_STEP_MS. */
+  timeStepMs: number;
 }
 
 export type LinkState = 'up' | 'down' | 'one-way';
@@ -32,9 +34,10 @@ export class Network {
     if (this.isCut(from, to)) return { drop: 'link-down' };
     if (this.random.chance(this.settings.lossRatio)) return { drop: 'loss' };
     const [min, max] = this.latencyOverrides.get(linkKey(from, to)) ?? this.settings.latencyMs;
-    const first = this.random.intBetween(min, max);
+    const step = this.settings.timeStepMs;
+    const first = timeBetween(this.random, min, max, step);
     if (!this.random.chance(this.settings.duplicateRatio)) return { delaysMs: [first] };
-    return { delaysMs: [first, this.random.intBetween(min, max)] };
+    return { delaysMs: [first, timeBetween(this.random, min, max, step)] };
   }
 
   isCut(from: NodeId, to: NodeId): boolean {

@@ -83,7 +83,7 @@ async function runWithLookahead(scenario: Scenario, breakLookahead = false): Pro
 
 const scenarioDir = join(import.meta.dirname, '../../scenarios');
 
-/** Seven nodes under crashes, restarts, partitions, loss, duplicates and client writes at random moments. */
+/** Seven nodes under crashes, restarts, partitions, loss, duplicates, clock drift and client writes at random moments. */
 function randomFaults(seed: number): Scenario {
   const random = new SeededRandom(seed);
   const actions: ScenarioAction[] = [];
@@ -100,7 +100,14 @@ function randomFaults(seed: number): Scenario {
       { atMs: t, do: 'put', key: `k${t % 7}`, value: `${t}` },
     );
   }
-  const config = { latencyMs: [random.intBetween(1, 5), random.intBetween(6, 30)] as [number, number], duplicateRatio: 0.05 };
+  // Half the seeds on a sub-millisecond clock with a disk that takes time: windows end between milliseconds.
+  const fine = seed % 2 === 0;
+  const config = {
+    latencyMs: [random.intBetween(1, 5), random.intBetween(6, 30)] as [number, number],
+    duplicateRatio: 0.05,
+    subMillisecond: fine,
+    diskLatencyMs: (fine ? [1, 4] : [0, 0]) as [number, number],
+  };
   return { version: 1, seed, nodes: 7, config: { ...DEFAULT_SIM_CONFIG, ...config }, actions, runUntilMs: 3000 };
 }
 
@@ -167,6 +174,20 @@ describe('replicas behind clones and awaits (as in Web Workers)', () => {
       expect(hash, `seed ${seed}`).toBe(runScenario(scenario).traceHash);
       expect(host.windows).toBeGreaterThan(0);
     }
+  });
+
+  it('on a sub-millisecond clock, running to a millisecond runs nothing after it (as the page steps)', async () => {
+    const scenario = randomFaults(2);
+    const sim = new Simulation({ seed: scenario.seed, nodes: scenario.nodes, config: scenario.config, remoteHost: true });
+    const host = new ClonedHost();
+    await host.run(sim.start());
+    for (const action of scenario.actions) sim.schedule(action);
+    for (let target = 7; target <= scenario.runUntilMs; target += 7) {
+      await runRemotely(sim, host, target, true);
+      expect(sim.now).toBe(target);
+    }
+    await runRemotely(sim, host, scenario.runUntilMs, true);
+    expect(sim.trace.traceHash()).toBe(runScenario(scenario).traceHash);
   });
 
   it('a window one millisecond too wide is caught: the run stops rather than differ', async () => {

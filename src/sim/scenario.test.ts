@@ -339,12 +339,27 @@ describe('parseScenario: config errors', () => {
       'config.latencyMs: expected [min, max], two whole numbers with 0 <= min <= max <= 60000, got [1.5,10]',
     ],
     [
+      'disk latency backwards',
+      { diskLatencyMs: [8, 2] },
+      'config.diskLatencyMs: expected [min, max], two whole numbers with 0 <= min <= max <= 60000, got [8,2]',
+    ],
+    ['subMillisecond not a boolean', { subMillisecond: 'yes' }, 'config.subMillisecond: expected true or false, got "yes"'],
+    [
       'negative snapshotEveryEntries',
       { snapshotEveryEntries: -1 },
       'config.snapshotEveryEntries: expected a whole number >= 0, got -1',
     ],
   ])('%s', (_name, config, message) => {
     expectMessage(() => parseScenario(withConfig(config)), message);
+  });
+
+  it('reads a disk latency and a sub-millisecond clock, and leaves both off by default (old files run as before)', () => {
+    const config = parseScenario(withConfig({ diskLatencyMs: [2, 8], subMillisecond: true })).config;
+    expect(config.diskLatencyMs).toEqual([2, 8]);
+    expect(config.subMillisecond).toBe(true);
+    const defaults = parseScenario(withConfig({})).config;
+    expect(defaults.diskLatencyMs).toEqual([0, 0]);
+    expect(defaults.subMillisecond).toBe(false);
   });
 
   it('accepts zero latency and a zero snapshot interval', () => {
@@ -354,9 +369,9 @@ describe('parseScenario: config errors', () => {
 
   it('rejects unknown config keys, listing the known ones', () => {
     expect(() => parseScenario(withConfig({ heartbeat: 50 }))).toThrow(
-      'config.heartbeat: unknown field (expected one of checkQuorum, clockDriftBound, duplicateRatio, electionTimeoutMs, ' +
+      'config.heartbeat: unknown field (expected one of checkQuorum, clockDriftBound, diskLatencyMs, duplicateRatio, electionTimeoutMs, ' +
         'entriesPerMessageMax, heartbeatMs, inflightMessagesMax, latencyMs, lossRatio, preVote, readMode, snapshotChunkBytes, snapshotEveryEntries, ' +
-        'unsafeCommitPreviousTerms, unsafeForgetVoteOnRestart, unsafeSkipVoteRestriction)',
+        'subMillisecond, unsafeCommitPreviousTerms, unsafeForgetVoteOnRestart, unsafeSkipVoteRestriction)',
     );
   });
 
@@ -569,7 +584,7 @@ describe('set actions', () => {
     [
       'unknown key',
       { key: 'speed', value: 1 },
-      'actions[0].key: expected one of electionTimeoutMs, heartbeatMs, latencyMs, lossRatio, duplicateRatio, preVote, ' +
+      'actions[0].key: expected one of electionTimeoutMs, heartbeatMs, latencyMs, diskLatencyMs, subMillisecond, lossRatio, duplicateRatio, preVote, ' +
         'checkQuorum, snapshotEveryEntries, snapshotChunkBytes, entriesPerMessageMax, inflightMessagesMax, readMode, clockDriftBound, unsafeSkipVoteRestriction, unsafeCommitPreviousTerms, ' +
         'unsafeForgetVoteOnRestart, got "speed"',
     ],
@@ -646,6 +661,8 @@ describe('formatScenario', () => {
     "electionTimeoutMs": [150, 300],
     "heartbeatMs": 50,
     "latencyMs": [10, 15],
+    "diskLatencyMs": [0, 0],
+    "subMillisecond": false,
     "lossRatio": 0,
     "duplicateRatio": 0,
     "preVote": false,

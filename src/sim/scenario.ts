@@ -25,6 +25,13 @@ export interface SimConfig {
   heartbeatMs: number;
   /** One-way delay of each message, drawn from [min, max]; random delays also reorder messages. */
   latencyMs: [number, number];
+  /**
+   * How long each write to stable storage takes, drawn from [min, max]. What a node sends after a write (a
+   * vote, an acknowledgement, a candidate's requests) waits for it (thesis §3.8).
+   */
+  diskLatencyMs: [number, number];
+  /** Election timeouts, message delays and disk writes drawn in steps of 1/1024 ms instead of whole ones. */
+  subMillisecond: boolean;
   /** Chance that a message is lost. */
   lossRatio: number;
   /** Chance that a message is delivered twice. */
@@ -57,6 +64,8 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   electionTimeoutMs: [150, 300],
   heartbeatMs: 50,
   latencyMs: [10, 15],
+  diskLatencyMs: [0, 0],
+  subMillisecond: false,
   lossRatio: 0,
   duplicateRatio: 0,
   preVote: false,
@@ -252,6 +261,8 @@ const CONFIG_RULES: ConfigRules = {
   electionTimeoutMs: (value, path) => readRange(value, path, 1, undefined),
   heartbeatMs: (value, path) => readWholeAtLeast(value, path, 1),
   latencyMs: (value, path) => readRange(value, path, 0, LATENCY_MS_MAX),
+  diskLatencyMs: (value, path) => readRange(value, path, 0, LATENCY_MS_MAX),
+  subMillisecond: readBoolean,
   lossRatio: readRatio,
   duplicateRatio: readRatio,
   preVote: readBoolean,
@@ -309,7 +320,7 @@ function readConfig(value: unknown): SimConfig {
 }
 
 function copyConfig(config: SimConfig): SimConfig {
-  return { ...config, electionTimeoutMs: [...config.electionTimeoutMs], latencyMs: [...config.latencyMs] };
+  return { ...config, electionTimeoutMs: [...config.electionTimeoutMs], latencyMs: [...config.latencyMs], diskLatencyMs: [...config.diskLatencyMs] };
 }
 
 function setConfigValue<K extends keyof SimConfig>(config: SimConfig, key: K, value: SimConfig[K]): void {

@@ -7,8 +7,9 @@
 // so that one driver serves two hosts: `step()` runs the replicas in this process, synchronously (tests, fuzz,
 // the CLI), and the playground runs each replica in its own Web Worker and awaits every call. Both see the
 // same calls in the same order, so both give the same trace.
+import { formatMs } from '../check/linearizability.ts';
 import { DEFAULT_RAFT_OPTIONS, SAFE, type NodeStatus, type RaftNode, type RaftOptions, type UnsafeSwitches } from '../core/raft-node.ts';
-import { SeededRandom } from '../core/random.ts';
+import { FINE_TIME_STEP_MS, SeededRandom, timeBetween } from '../core/random.ts';
 import { NONE, type ClusterConfig, type Entry, type Message, type NodeId } from '../core/types.ts';
 import type { SessionTag } from '../machines/client-sessions.ts';
 import type { CommandEnvelope, ServiceCommand } from '../machines/envelope.ts';
@@ -36,6 +37,22 @@ const NODE_ACTIONS: ReadonlySet<ScenarioAction['do']> = new Set([
 
 /** Far more than any real instant needs (a burst of client requests, a thousand messages). */
 const EVENTS_PER_MS_MAX = 100_000;
+/**
+ * What waits for the disk: an answer may promise what the node wrote (a vote, entries held), so it leaves only
+ * once the writes before it are done (thesis §3.8). A request leaves at once, the disk write under way, as a
+ * leader's AppendEntries may (thesis §10.2.1) and a candidate's RequestVote does in etcd raft: the storage holds
+ * each write from the moment it is asked for, so nothing is counted that a crash could lose.
+ */
+const ANSWERS: ReadonlySet<Message['type']> = new Set([
+  'RequestVoteResponse',
+  'PreVoteResponse',
+  'AppendEntriesResponse',
+  'HeartbeatResponse',
+  'ReadIndexResponse',
+  'InstallSnapshotResponse',
+]);
+/** The disk's own random stream, so that its draws shift no node's and no message's. */
+const DISK_STREAM = 0xd15c;
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -120,6 +137,8 @@ export class SimNode {
   version = 0;
   /** This node's clock: local = localAtOrigin + (now - globalAtOrigin) × rate. */
   clock: NodeClock = { rate: 1, globalAtOrigin: 0, localAtOrigin: 0 };
+  /** When the disk finishes the writes asked of it so far (diskLatencyMs). */
+  diskBusyUntil = 0;
 
   constructor(
     readonly id: NodeId,
@@ -155,6 +174,8 @@ export type Work<T = void> = Generator<HostCall, T, ReplicaOutput | null>;
 type SimEvent =
   | { readonly kind: 'deliver'; readonly id: number; readonly message: Message }
   | { readonly kind: 'timer'; readonly node: NodeId; readonly incarnation: number }
+  /** A message a node sent while its disk was busy leaves once the writes before it are done. */
+  | { readonly kind: 'depart'; readonly node: NodeId; readonly incarnation: number; readonly message: Message }
   | { readonly kind: 'action'; readonly action: ScenarioAction }
   | { readonly kind: 'call'; readonly run: () => void };
 
@@ -172,6 +193,7 @@ export class Simulation {
   private readonly nodeMap = new Map<NodeId, SimNode>();
   private readonly queue = new EventQueue<SimEvent>();
   private readonly root: SeededRandom;
+  private readonly diskRandom: SeededRandom;
   private readonly tuning: Partial<RaftTuning>;
   private readonly remoteHost: boolean;
   private readonly detailedStatus: boolean;
@@ -205,6 +227,7 @@ export class Simulation {
     this.onMillisecondDone = options.onMillisecondDone;
     this.root = new SeededRandom(options.seed);
     this.network = new Network(this.linkSettings(), this.root.fork(0), (cuts) => this.emit(0, { type: 'network', cuts }));
+    this.diskRandom = this.root.fork(DISK_STREAM);
     this.trace = new TraceRecorder(40, options.onTrace);
     this.checker = options.checkSafety === false ? null : new SafetyChecker((v) => this.emit(v.node, { type: 'violation', invariant: v.invariant, message: v.message }));
     const founders: NodeId[] = [];
@@ -327,7 +350,7 @@ export class Simulation {
     if (!next) return null;
     if (next.at === this.now) {
       if (++this.eventsThisMs > EVENTS_PER_MS_MAX) {
-        throw new Error(`livelock: more than ${EVENTS_PER_MS_MAX} events at t=${this.now}ms without time moving on`);
+        throw new Error(`livelock: more than ${EVENTS_PER_MS_MAX} events at t=${formatMs(this.now)}ms without time moving on`);
       }
     } else {
       this.eventsThisMs = 0;
@@ -340,6 +363,8 @@ export class Simulation {
         return this.deliver(event.id, event.message);
       case 'timer':
         return this.fireTimer(event.node, event.incarnation, next.at);
+      case 'depart':
+        return this.depart(event.node, event.incarnation, event.message);
       case 'action':
         return this.runAction(event.action);
       case 'call':
@@ -359,11 +384,12 @@ export class Simulation {
    */
   lookahead(untilMs: number): Window | null {
     const startMs = this.queue.peekTime();
-    const pending = this.queue.before(Math.min(startMs + this.network.minLatencyMs(), untilMs + 1));
+    const afterUntil = untilMs + this.timeStepMs(); // the first time past untilMs: the window ends before it
+    const pending = this.queue.before(Math.min(startMs + this.network.minLatencyMs(), afterUntil));
     const barrier = pending.findIndex(({ value }) => value.kind === 'action' || value.kind === 'call');
     const inWindow = barrier < 0 ? pending : pending.slice(0, barrier);
     if (inWindow.length === 0) return null;
-    const endMs = barrier < 0 ? Math.min(startMs + this.network.minLatencyMs(), untilMs + 1) : pending[barrier]!.at;
+    const endMs = barrier < 0 ? Math.min(startMs + this.network.minLatencyMs(), afterUntil) : pending[barrier]!.at;
     const entries = new Map<NodeId, WindowEntry[]>();
     const share = (node: SimNode, entry: WindowEntry) => {
       const list = entries.get(node.id);
@@ -382,7 +408,7 @@ export class Simulation {
     }
     const nodes = [...entries].map(([id, list]) => {
       const node = this.node(id);
-      return { node: id, entries: list, timerAt: node.timerAt, clock: node.clock };
+      return { node: id, entries: list, timerAt: node.timerAt, clock: node.clock, timeStepMs: this.timeStepMs() };
     });
     return { startMs, endMs, nodes };
   }
@@ -620,7 +646,7 @@ export class Simulation {
         this.checker?.reportClientViolation(
           node,
           'StaleRead',
-          `a read of ${read.key} through S${node} began at t=${read.startedAt}ms after a write at index ${read.mustReach} had completed, but was answered at index ${outcome.index}`,
+          `a read of ${read.key} through S${node} began at t=${formatMs(read.startedAt)}ms after a write at index ${read.mustReach} had completed, but was answered at index ${outcome.index}`,
           this.now,
         );
       }
@@ -645,7 +671,7 @@ export class Simulation {
 
   /** The virtual millisecond at which node's clock reads `local`. */
   globalTime(node: SimNode, local: number): number {
-    return globalTimeOf(node.clock, local);
+    return globalTimeOf(node.clock, local, this.timeStepMs());
   }
 
   // ---- Scenario actions -------------------------------------------------------------------------------------
@@ -771,9 +797,11 @@ export class Simulation {
           break;
         case 'persist':
           node.storage.persist(effect);
+          this.occupyDisk(node);
           break;
         case 'send':
-          this.send(effect.message);
+          if (node.diskBusyUntil > this.now && ANSWERS.has(effect.message.type)) this.queue.push(node.diskBusyUntil, { kind: 'depart', node: id, incarnation: node.incarnation, message: effect.message });
+          else this.send(effect.message);
           break;
         case 'restore':
           this.checker?.onRestore(id, effect.index);
@@ -844,11 +872,13 @@ export class Simulation {
       snapshotChunkBytes: c.snapshotChunkBytes,
       snapshotChunksInflightMax: this.tuningValue('snapshotChunksInflightMax'),
       unsafe,
+      timerStepMs: this.timeStepMs(),
     };
   }
 
   private linkSettings() {
-    return { latencyMs: this.config.latencyMs, lossRatio: this.config.lossRatio, duplicateRatio: this.config.duplicateRatio };
+    const c = this.config;
+    return { latencyMs: c.latencyMs, lossRatio: c.lossRatio, duplicateRatio: c.duplicateRatio, timeStepMs: this.timeStepMs() };
   }
 
   private *deliver(id: number, message: Message): Work {
@@ -867,6 +897,26 @@ export class Simulation {
     }
     this.emit(message.to, { type: 'deliver', id, messageType: message.type, from: message.from });
     yield* this.input(target, { kind: 'message', message }, id);
+  }
+
+  /**
+   * A write takes diskLatencyMs after the writes before it. The storage holds it at once: a crash before it is
+   * done then looks like a crash after the write and before the sends that waited for it, which can happen.
+   */
+  private occupyDisk(node: SimNode): void {
+    const [min, max] = this.config.diskLatencyMs;
+    if (max === 0) return;
+    node.diskBusyUntil = Math.max(node.diskBusyUntil, this.now) + timeBetween(this.diskRandom, min, max, this.timeStepMs());
+  }
+
+  /** A message held for the disk leaves now, unless its sender crashed meanwhile. */
+  private *depart(id: NodeId, incarnation: number, message: Message): Work {
+    const node = this.node(id);
+    if (node.up && node.incarnation === incarnation) this.send(message);
+  }
+
+  private timeStepMs(): number {
+    return this.config.subMillisecond ? FINE_TIME_STEP_MS : 1;
   }
 
   private *fireTimer(id: NodeId, incarnation: number, at: number): Work {
