@@ -229,7 +229,7 @@ export const SETTING_WORDS: { readonly [K in keyof SimConfig]: (value: SimConfig
   electionTimeoutMs: ([min, max]) => `the election timeout is ${min}–${max} ms`,
   heartbeatMs: (ms) => `the leader sends heartbeats every ${ms} ms`,
   latencyMs: ([min, max]) => `a message takes ${min}–${max} ms to arrive`,
-  diskLatencyMs: ([min, max]) => (max === 0 ? 'a write to disk takes no time' : `a write to disk takes ${min}–${max} ms, and what a server sends after it waits for it`),
+  diskLatencyMs: ([min, max]) => (max === 0 ? 'a write to disk takes no time' : `a write to disk takes ${min}–${max} ms, and a server's answers wait for it`),
   subMillisecond: (on) => (on ? 'timers and delays run in steps finer than a millisecond' : 'timers and delays are whole milliseconds'),
   lossRatio: (ratio) => `the network loses ${percent(ratio)} of messages`,
   duplicateRatio: (ratio) => `the network delivers ${percent(ratio)} of messages twice`,

@@ -26,8 +26,8 @@ export interface SimConfig {
   /** One-way delay of each message, drawn from [min, max]; random delays also reorder messages. */
   latencyMs: [number, number];
   /**
-   * How long each write to stable storage takes, drawn from [min, max]. What a node sends after a write (a
-   * vote, an acknowledgement, a candidate's requests) waits for it (thesis §3.8).
+   * How long each write to stable storage takes, drawn from [min, max]; writes queue. An answer sent after a
+   * write (a vote, an acknowledgement) waits for it (thesis §3.8); a request does not (§10.2.1).
    */
   diskLatencyMs: [number, number];
   /** Election timeouts, message delays and disk writes drawn in steps of 1/1024 ms instead of whole ones. */
